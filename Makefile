@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run test evals bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[st,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/rncp-coach index
+	$(BIN)/rncp-coach ask
+
+test: setup
+	$(PY) -m pytest
+
+evals: setup
+	$(PY) -m evals.run_qa
+	$(PY) -m evals.run_assessment
+
+bench: setup
+	$(PY) -m evals.bench
+
+lint: setup
+	$(BIN)/ruff check assistant ingestion evals tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache evals/deliverables/pdf evals/results
