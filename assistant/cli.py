@@ -156,6 +156,229 @@ def ask(
         typer.echo(answer_text(coach.ask(line, referentiel=referentiel)))
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command("assess")
+def assess(
+    file: Annotated[Path, typer.Argument(help="Le PDF du livrable.")],
+    unit: Annotated[str | None, typer.Option("--unit", help="L'unité évaluée (détectée si absente).")] = None,
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Conserver document et résultat.")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="Mot de passe du PDF protégé.")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+    referentiel: Annotated[str | None, typer.Option("--referentiel")] = None,
+) -> None:
+    """Évaluer un livrable, indicateur par indicateur, avec citations et conseils."""
+    from assistant.render import assessment_markdown, assessment_text
+
+    result = _coach().assess(file, unit=unit, candidate=candidate, password=password, referentiel=referentiel)
+    if fmt is ReportFormat.json:
+        echo_json(result.public())
+    elif fmt is ReportFormat.markdown:
+        typer.echo(assessment_markdown(result))
+    else:
+        typer.echo(assessment_text(result))
+
+
+@app.command("ingest")
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Le PDF du livrable.")],
+    candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")],
+    password: Annotated[str | None, typer.Option("--password")] = None,
+) -> None:
+    """Indexer un document d'un candidat (sans l'évaluer)."""
+    r = _coach().ingest(file, candidate=candidate, password=password)
+    typer.echo(f"{r['file']} ({r['pages']} pages, sha256 {r['sha256'][:12]}…) : {r['chunks']} passages, "
+               f"{r['added']} nouveaux, pour le candidat {r['candidate']}.")
+
+
+@app.command("forget")
+def forget(candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")]) -> None:
+    """Effacer tout ce qui est conservé sur un candidat (documents, passages, résultats)."""
+    r = _coach().forget(candidate)
+    typer.echo(f"Candidat {r['candidate']} : {r['documents']} document(s), {r['chunks']} passage(s), "
+               f"{r['results']} résultat(s) et {r['uploads']} fichier(s) déposé(s) effacés.")
+
+
+# grid / stats / progress -----------------------------------------------------------------------------
+grid_app = typer.Typer(help="Grilles d'évaluation du jury : pré-remplir, décider, signer, exporter.",
+                       no_args_is_help=True)
+app.add_typer(grid_app, name="grid")
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    pdf = "pdf"
+    json = "json"
+
+
+def _settings():  # noqa: ANN202
+    from assistant.settings import Settings
+
+    return Settings.from_env()
+
+
+JurorOpt = Annotated[str | None, typer.Option("--juror", help="Nom du juré (obligatoire).")]
+
+
+@grid_app.command("prefill")
+def grid_prefill(
+    file: Annotated[Path, typer.Argument(help="Le PDF du livrable.")],
+    candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")],
+    unit: Annotated[str | None, typer.Option("--unit", help="L'unité évaluée (détectée si absente).")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="Mot de passe du PDF protégé.")] = None,
+) -> None:
+    """Évaluer le livrable et créer une grille pré-remplie (son identifiant est la dernière ligne)."""
+    from assistant.grid import prefill
+    from assistant.grid_export import prefill_summary
+
+    grid = prefill(_coach(), file, candidate, unit=unit, password=password)
+    typer.echo(prefill_summary(grid))
+    typer.echo(grid.id)
+
+
+@grid_app.command("show")
+def grid_show(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    fmt: Annotated[TextJson, typer.Option("--format")] = TextJson.text,
+) -> None:
+    """Afficher une grille : propositions de l'outil et décisions du jury."""
+    from assistant.grid import get_grid
+    from assistant.grid_export import grid_text
+
+    grid = get_grid(_settings(), grid_id)
+    typer.echo(json.dumps(grid.model_dump(mode="json"), ensure_ascii=False, indent=2) if fmt is TextJson.json
+               else grid_text(grid))
+
+
+@grid_app.command("decide")
+def grid_decide(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    criterion: Annotated[str, typer.Option("--criterion", help="Critère (ex. 2.C1).")],
+    level: Annotated[str | None, typer.Option("--level", help="acquis | partiellement_acquis | non_acquis")] = None,
+    indicator: Annotated[str | None, typer.Option("--indicator", help="Indicateur (ex. 2.C1.I6).")] = None,
+    verdict: Annotated[
+        str | None, typer.Option("--verdict", help="evidenced | partial | not_evidenced | not_assessable")
+    ] = None,
+    comment: Annotated[str, typer.Option("--comment", help="Commentaire du juré.")] = "",
+    juror: JurorOpt = None,
+) -> None:
+    """Confirmer ou corriger le niveau d'un critère (et le verdict d'un de ses indicateurs)."""
+    from assistant.grid import decide
+    from assistant.grid_export import label
+
+    grid = decide(_settings(), grid_id, criterion=criterion, level=level, juror=juror or "", comment=comment,
+                  indicator=indicator, verdict=verdict)
+    for item in [i for i in (indicator, criterion if level else None) if i]:
+        line = grid.line(item)
+        typer.echo(f"Décision enregistrée : {item} → {label(line, line.decided)} (juré {line.juror}).")
+
+
+@grid_app.command("sign")
+def grid_sign(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    juror: JurorOpt = None,
+) -> None:
+    """Signer la grille (elle devient non modifiable)."""
+    from assistant.grid import sign
+    from assistant.grid_export import when
+
+    grid = sign(_settings(), grid_id, juror or "")
+    typer.echo(f"Grille {grid.id} signée par {grid.signed_by} le {when(grid.signed_at)}.")
+
+
+@grid_app.command("reopen")
+def grid_reopen(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    juror: JurorOpt = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Motif de la réouverture.")] = None,
+) -> None:
+    """Rouvrir une grille signée pour la corriger (motif obligatoire, tracé)."""
+    from assistant.grid import reopen
+
+    grid = reopen(_settings(), grid_id, juror or "", reason or "")
+    typer.echo(f"Grille {grid.id} rouverte : elle est de nouveau modifiable et devra être signée à nouveau.")
+
+
+@grid_app.command("export")
+def grid_export(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    output: Annotated[Path, typer.Option("--output", help="Fichier à écrire.")],
+    fmt: Annotated[ExportFormat | None, typer.Option("--format", help="Déduit de l'extension si absent.")] = None,
+) -> None:
+    """Exporter une grille (CSV, XLSX, PDF pour le jury, JSON)."""
+    from assistant.grid import get_grid, history
+    from assistant.grid_export import export_grid
+
+    settings = _settings()
+    grid = get_grid(settings, grid_id)
+    path = export_grid(grid, fmt.value if fmt else output.suffix.lstrip(".").lower(), output,
+                       events=history(settings, grid.id))
+    typer.echo(f"Grille {grid.id} exportée : {path}")
+
+
+@grid_app.command("history")
+def grid_history(
+    grid_id: Annotated[str, typer.Argument(metavar="ID", help="Identifiant de la grille.")],
+    fmt: Annotated[TextJson, typer.Option("--format")] = TextJson.text,
+) -> None:
+    """Afficher le journal des actions sur la grille."""
+    from assistant.grid import history
+    from assistant.grid_export import history_text
+
+    events = history(_settings(), grid_id)
+    typer.echo(json.dumps([e.model_dump(mode="json") for e in events], ensure_ascii=False, indent=2)
+               if fmt is TextJson.json else history_text(events))
+
+
+@grid_app.command("list")
+def grid_list(
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Un seul candidat.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Une seule unité.")] = None,
+    fmt: Annotated[TextJson, typer.Option("--format")] = TextJson.text,
+) -> None:
+    """Lister les grilles."""
+    from assistant.grid import list_grids
+    from assistant.grid_export import grids_text
+
+    grids = list_grids(_settings(), candidate=candidate, unit=unit)
+    if fmt is TextJson.json:
+        echo_json([g.model_dump(mode="json", exclude={"lines"}) for g in grids])
+    else:
+        typer.echo(grids_text(grids))
+
+
+@app.command("stats")
+def stats(
+    unit: Annotated[str | None, typer.Option("--unit", help="Une seule unité.")] = None,
+    fmt: Annotated[TextJson, typer.Option("--format")] = TextJson.text,
+) -> None:
+    """Accord entre l'outil et les jurys, sur les grilles signées."""
+    from assistant.grid_stats import stats as grid_stats
+    from assistant.grid_stats import stats_text
+
+    s = grid_stats(_settings(), unit=unit)
+    typer.echo(s.model_dump_json(indent=2) if fmt is TextJson.json else stats_text(s))
+
+
+@app.command("progress")
+def progress(
+    candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")],
+    unit: Annotated[str, typer.Option("--unit", help="L'unité (ex. 2).")],
+    fmt: Annotated[TextJson, typer.Option("--format")] = TextJson.text,
+) -> None:
+    """Comparer les versions successives d'un livrable évaluées pour un candidat."""
+    from assistant.progress import progress as draft_progress
+    from assistant.progress import progress_text
+
+    p = draft_progress(_settings(), candidate, unit)
+    typer.echo(p.model_dump_json(indent=2) if fmt is TextJson.json else progress_text(p))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and translate our errors at the edge."""
     try:

@@ -71,3 +71,83 @@ class Coach:
         from assistant.qa import ask
 
         return ask(question, self.referentiel_index(referentiel), mode=mode)
+
+    # Candidate documents ---------------------------------------------------------------------------
+    def read_document(self, path, *, password: str | None = None):  # noqa: ANN001, ANN201
+        """Extract and chunk a PDF (nothing stored): (document, chunks)."""
+        from pathlib import Path
+
+        from ingestion.chunking import chunk_document
+        from ingestion.pdf import extract_pdf
+
+        path = Path(path)
+        doc = extract_pdf(
+            path, file_name=path.name, password=password,
+            max_bytes=self.settings.max_pdf_bytes, max_pages=self.settings.max_pdf_pages,
+        )
+        return doc, chunk_document(doc)
+
+    def document_vectors(self, chunks) -> "np.ndarray":  # noqa: ANN001, F821
+        from assistant.embeddings import embed_array
+
+        return embed_array(self.embeddings, [chunk_passage(c) for c in chunks])
+
+    def ingest(self, path, *, candidate: str, password: str | None = None) -> dict:  # noqa: ANN001
+        """Index a candidate's document (idempotent: same file, same chunks); returns what was done."""
+        from assistant.documents_store import store_document
+
+        doc, chunks = self.read_document(path, password=password)
+        vectors = self.document_vectors(chunks)
+        added = store_document(self.store, candidate, doc, chunks, vectors)
+        return {"candidate": candidate, "file": doc.file_name, "sha256": doc.sha256, "pages": doc.page_count,
+                "chunks": len(chunks), "added": added}
+
+    def judge(self):  # noqa: ANN201
+        from assistant.judging.offline import OfflineJudge
+
+        return OfflineJudge()
+
+    def assess(
+        self,
+        path,  # noqa: ANN001
+        *,
+        unit: str | None = None,
+        candidate: str | None = None,
+        password: str | None = None,
+        referentiel: str | None = None,
+        allow_uncertain_unit: bool = False,
+        progress=None,  # noqa: ANN001
+    ):  # noqa: ANN201
+        """Assess a PDF against one unit (detected when not given). With a candidate id, the document and
+        the result are kept under that candidate; without one, nothing is stored."""
+        from assistant.assessment import assess_extracted
+        from assistant.documents_store import save_result, store_document
+
+        ref = self.referentiel(referentiel)
+        if unit is not None:
+            ref.unit(unit)
+        if progress:
+            progress(0.1, "Lecture du document")
+        doc, chunks = self.read_document(path, password=password)
+        if progress:
+            progress(0.3, "Analyse du document")
+        vectors = self.document_vectors(chunks)
+        if candidate:
+            store_document(self.store, candidate, doc, chunks, vectors)
+        result = assess_extracted(
+            ref, doc, chunks, vectors, self.embeddings, self.judge(), unit_id=unit, candidate=candidate,
+            allow_uncertain_unit=allow_uncertain_unit, progress=progress,
+        )
+        if candidate:
+            save_result(self.settings, candidate, result)
+        return result
+
+    def forget(self, candidate: str) -> dict:
+        from assistant.documents_store import forget_candidate
+
+        return forget_candidate(self.settings, self.store, candidate)
+
+
+def chunk_passage(chunk) -> str:  # noqa: ANN001
+    """The text embedded for a chunk: its heading gives context."""
+    return f"{chunk.heading}\n{chunk.text}" if chunk.heading and chunk.heading not in chunk.text else chunk.text

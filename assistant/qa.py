@@ -273,3 +273,4 @@ def ask(question: str, index: ReferentielIndex, *, k: int = 5, mode: str = "hybr
         hits = sorted(hits, key=lambda h: -(h.score * (PART_BOOST if h.passage.metadata["part"] == part else 1)))
     cites = [_cite(ref, h) for h in hits[:k]]
     return Answer(answer=_summary(ref, cites), citations=cites)
+

@@ -1,0 +1,83 @@
+"""Quotes: chosen from the retrieved passages, and always verified against the page they name.
+
+A quote is a verbatim span of the page text (whitespace-insensitive). A verdict whose quotes cannot
+be found is downgraded, never shown with invented evidence — whichever judge produced it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.documents import ExtractedDocument
+from assistant.french import tokens
+from assistant.judging.base import Candidate, Evidence, IndicatorResult
+from assistant.judging.hints import Hint
+from assistant.judging.signals import count_signals
+
+MAX_QUOTE = 280
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.replace("’", "'")).strip()
+
+
+def quote_is_on_page(doc: ExtractedDocument, page: int, quote: str) -> bool:
+    if not quote.strip() or page < 1 or page > len(doc.pages):
+        return False
+    return normalise(quote) in normalise(doc.pages[page - 1].text)
+
+
+def _shorten(sentence: str) -> str:
+    sentence = sentence.strip()
+    if len(sentence) <= MAX_QUOTE:
+        return sentence
+    cut = sentence[:MAX_QUOTE].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) >= 12]
+
+
+def select_quotes(
+    candidates: list[Candidate], hint: Hint, *, max_quotes: int = 3, avoid: tuple[str, ...] = ()
+) -> list[Evidence]:
+    """The best sentence of each of the top passages: required signals first, then keywords."""
+    if not candidates:
+        return []
+    keywords = [set(tokens(k)) for k in hint.keywords]
+    floor = candidates[0].dense - 0.06
+    out: list[Evidence] = []
+    for cand in candidates[:5]:
+        if cand.dense < floor and cand.lexical <= 0:
+            continue
+        best, best_score = None, -1.0
+        for sent in sentences(cand.chunk.text):
+            if any(normalise(a) in normalise(sent) or normalise(sent) in normalise(a) for a in avoid if a):
+                continue
+            counts = count_signals(sent)
+            toks = set(tokens(sent))
+            score = 2.0 * sum(counts.get(k, 0) > 0 for k in hint.signals)
+            score += sum(1 for k in keywords if k and k <= toks) + min(len(toks), 25) / 50
+            if score > best_score:
+                best, best_score = sent, score
+        if best and all(normalise(best) != normalise(e.quote) for e in out):
+            out.append(Evidence(page=cand.chunk.page, quote=_shorten(best)))
+        if len(out) >= max_quotes:
+            break
+    return out
+
+
+def ground(result: IndicatorResult, doc: ExtractedDocument, downgrade_note: str) -> IndicatorResult:
+    """Keep only verified quotes; downgrade a positive verdict left without any."""
+    kept = [e for e in result.evidence if quote_is_on_page(doc, e.page, e.quote)][:3]
+    update: dict = {"evidence": kept}
+    if result.verdict in {"evidenced", "partial"} and not kept:
+        update.update(
+            verdict="not_evidenced",
+            note=((result.note or "") + downgrade_note).strip(),
+            confidence=min(result.confidence, 0.5),
+        )
+    return result.model_copy(update=update)
