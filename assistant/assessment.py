@@ -12,9 +12,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.documents import Chunk, ExtractedDocument
-from assistant.french import tokens
 from assistant.errors import UsageError
 from assistant.feedback import indicator_feedback, prompt_version, texts
+from assistant.french import tokens
 from assistant.judging.base import Evidence, IndicatorContext, IndicatorResult, Judge
 from assistant.judging.features import DocumentEvidence
 from assistant.judging.grounding import ground, normalise, select_quotes
@@ -205,14 +205,16 @@ def prepare_contexts(
 def judge_contexts(
     contexts: list[IndicatorContext], judge: Judge, doc: ExtractedDocument, warnings: list[Warning]
 ) -> list[IndicatorResult]:
+    """Judge every indicator (batched when the judge can), then ground every verdict."""
     downgrade = texts()["feedback"]["grounding_downgrade"]
     avoid = tuple(w.quote for w in warnings if w.quote)
+    many = getattr(judge, "judge_many", None)
+    raw = many(contexts) if many else [judge.judge(ctx) for ctx in contexts]
     results = []
-    for ctx in contexts:
-        result = judge.judge(ctx)
+    for ctx, result in zip(contexts, raw, strict=True):
         if result.verdict in {"evidenced", "partial"} and not result.evidence:
             result = result.model_copy(update={"evidence": select_quotes(ctx.candidates, ctx.hint, avoid=avoid)})
-        results.append(ground(result, doc, downgrade))
+        results.append(ground(result, doc, downgrade, avoid=avoid))
     return results
 
 
@@ -305,7 +307,18 @@ def assess_extracted(
     if progress:
         progress(0.5, "Évaluation des indicateurs")
     contexts = prepare_contexts(ref, unit, evidence)
+    if hasattr(judge, "warnings"):
+        judge.warnings = [w.quote for w in warnings if w.quote]
     results = judge_contexts(contexts, judge, doc, warnings)
-    return build_report(ref, unit, doc, results, warnings, guess=guess,
-                        judge_name=getattr(judge, "name", "offline"), candidate=candidate)
+    for notice in getattr(judge, "notices", []):
+        warnings.append(Warning(kind="llm_fallback", page=None, quote="",
+                                message=f"Modèle de langage indisponible ou réponse invalide ({notice}) : "
+                                        "verdicts du juge hors ligne utilisés."))
+    report = build_report(ref, unit, doc, results, warnings, guess=guess,
+                          judge_name=getattr(judge, "name", "offline"), candidate=candidate)
+    if getattr(judge, "name", "") == "llm":
+        from assistant.judging.llm import prompt_version as llm_version
+
+        report.prompt_version = f"{report.prompt_version}+{llm_version()}"
+    return report
 

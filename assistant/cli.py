@@ -6,6 +6,7 @@ and 3 for bad input files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from enum import Enum
@@ -377,6 +378,45 @@ def progress(
 
     p = draft_progress(_settings(), candidate, unit)
     typer.echo(p.model_dump_json(indent=2) if fmt is TextJson.json else progress_text(p))
+
+
+@app.command("chat")
+def chat(
+    role: Annotated[str, typer.Option("--role", help="candidat, jury ou formateur.")] = "candidat",
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Identifiant du candidat.")] = None,
+) -> None:
+    """Discuter avec l'assistant (/aide, /evaluer FICHIER [unité], /quitter)."""
+    from assistant.chat import ROLES, ChatSession
+    from assistant.errors import UsageError
+
+    if role not in ROLES:
+        raise UsageError(f"Rôle inconnu « {role} » : candidat, jury ou formateur.", code="bad_role")
+    if candidate:
+        from assistant.documents_store import check_candidate
+
+        check_candidate(candidate)
+    session = ChatSession(_coach(), role=role, candidate=candidate)  # type: ignore[arg-type]
+    interactive = sys.stdin.isatty()
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - line editing and history
+        typer.echo(f"Assistant RNCP — rôle {role}. Tapez /aide pour l'aide, /quitter pour sortir.")
+    while True:
+        try:
+            line = input("vous > " if interactive else "")
+        except EOFError:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in {"/quitter", "/quit", "/exit"}:
+            break
+        shown = ""
+        for text in session.stream(line):
+            if interactive:
+                typer.echo(text[len(shown):], nl=False)
+            shown = text
+        typer.echo("" if interactive else shown)
 
 
 def main(argv: list[str] | None = None) -> None:

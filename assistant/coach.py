@@ -15,10 +15,18 @@ from assistant.settings import Settings, offline_environment
 
 
 class Coach:
-    def __init__(self, settings: Settings | None = None, *, embeddings: Embeddings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        chat_model: object | None = None,
+    ) -> None:
         offline_environment()
         self.settings = settings or Settings.from_env()
         self._embeddings = embeddings
+        if chat_model is not None:
+            self._chat_model = chat_model
         self._indexes: dict[str, object] = {}
         self._lock = threading.RLock()
 
@@ -87,7 +95,7 @@ class Coach:
         )
         return doc, chunk_document(doc)
 
-    def document_vectors(self, chunks) -> "np.ndarray":  # noqa: ANN001, F821
+    def document_vectors(self, chunks) -> np.ndarray:  # noqa: ANN001, F821
         from assistant.embeddings import embed_array
 
         return embed_array(self.embeddings, [chunk_passage(c) for c in chunks])
@@ -102,10 +110,25 @@ class Coach:
         return {"candidate": candidate, "file": doc.file_name, "sha256": doc.sha256, "pages": doc.page_count,
                 "chunks": len(chunks), "added": added}
 
-    def judge(self):  # noqa: ANN201
+    @property
+    def chat_model(self):  # noqa: ANN201
+        """The configured chat model, or None (offline). Built once."""
+        if not hasattr(self, "_chat_model"):
+            from assistant.llm import get_chat_model
+
+            self._chat_model = get_chat_model(self.settings)
+        return self._chat_model
+
+    def judge(self, *, warnings: list[str] | None = None):  # noqa: ANN201
+        """The offline judge, or the LLM judge (with the offline one as fallback) when a model is set."""
         from assistant.judging.offline import OfflineJudge
 
-        return OfflineJudge()
+        offline = OfflineJudge()
+        if self.chat_model is None:
+            return offline
+        from assistant.judging.llm import LLMJudge
+
+        return LLMJudge(self.chat_model, offline, referentiel_title=self.referentiel().title, warnings=warnings)
 
     def assess(
         self,

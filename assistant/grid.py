@@ -461,3 +461,10 @@ def reopen(settings: Settings, grid_id: str, juror: str, reason: str) -> Grid:
         conn.execute("UPDATE grids SET status = 'open', signed_by = NULL, signed_at = NULL WHERE id = ?", (grid_id,))
         _event(conn, grid_id, now(), name, "reopen", before="signed", after="open", comment=reason)
         return _load(conn, grid_id)
+
+
+def stats(settings: Settings, unit: str | None = None):  # noqa: ANN201 - grid_stats.Stats
+    """Agreement between the tool and the jurors on signed grids (see :mod:`assistant.grid_stats`)."""
+    from assistant.grid_stats import stats as agreement
+
+    return agreement(settings, unit=unit)

@@ -99,7 +99,9 @@ def grids_text(grids: list[Grid]) -> str:
 def history_text(events: list[GridEvent]) -> str:
     out = []
     for e in events:
-        change = {"decide": f" {e.before or '—'} → {e.after}", "prefill": f" ({e.after})"}.get(e.action, "")
+        fr = {**LEVEL_FR, **VERDICT_FR}  # the two vocabularies do not overlap
+        decided = f" {fr.get(e.before or '', e.before or '—')} → {fr.get(e.after or '', e.after)}"
+        change = {"decide": decided, "prefill": f" ({e.after})"}.get(e.action, "")
         item = f" {e.item_id}" if e.item_id else ""
         note = f" — {e.comment}" if e.comment else ""
         out.append(f"#{e.id} {when(e.at)} {e.juror} : {ACTION_FR[e.action]}{item}{change}{note}")

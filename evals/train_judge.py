@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.agreement import weighted_kappa
 from assistant.coach import Coach
 from assistant.judging.features import FEATURES
 from assistant.settings import Settings
 from evals.judge_dataset import feature_rows, labelled_docs
-from assistant.agreement import weighted_kappa
 
 MODEL_PATH = Path(__file__).parents[1] / "assistant" / "data" / "judge_model.json"
 ORDER = {"not_evidenced": 0, "partial": 1, "evidenced": 2}

@@ -143,6 +143,6 @@ def test_text_views(settings):
     assert "proposé : partiellement acquis — décision : acquis (Claire Juré)" in text
     assert f"commentaire : {COMMENT}" in text and "2.C1.I6 partiellement démontré → démontré" in text
     log = history_text(history(settings, grid.id))
-    assert "rncp-coach : pré-remplissage" in log and "Claire Juré : décision 2.C1 — → acquis" in log
+    assert "rncp-coach : pré-remplissage" in log and "Claire Juré : décision 2.C1 — → acquis" in log and "2.C1.I6 — → démontré" in log
     assert log.splitlines()[-1].endswith("Claire Juré : signature")
     assert "(4 critères, 20 indicateurs)" in log.splitlines()[0]

@@ -102,7 +102,9 @@ class DocumentEvidence:
         feats["n_relevant"] = math.log1p(int(close.sum()))
         return cands, feats
 
-    def features(self, cands: list[Candidate], hint: Hint, retrieval: dict[str, float]) -> tuple[dict[str, float], list[str]]:
+    def features(
+        self, cands: list[Candidate], hint: Hint, retrieval: dict[str, float]
+    ) -> tuple[dict[str, float], list[str]]:
         """The feature vector for one indicator, and the required signal kinds found in its passages."""
         top = cands[:TOP_K]
         index = {c.id: i for i, c in enumerate(self.chunks)}

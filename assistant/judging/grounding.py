@@ -55,7 +55,7 @@ def select_quotes(
             continue
         best, best_score = None, -1.0
         for sent in sentences(cand.chunk.text):
-            if any(normalise(a) in normalise(sent) or normalise(sent) in normalise(a) for a in avoid if a):
+            if overlaps(sent, avoid):
                 continue
             counts = count_signals(sent)
             toks = set(tokens(sent))
@@ -70,9 +70,19 @@ def select_quotes(
     return out
 
 
-def ground(result: IndicatorResult, doc: ExtractedDocument, downgrade_note: str) -> IndicatorResult:
-    """Keep only verified quotes; downgrade a positive verdict left without any."""
-    kept = [e for e in result.evidence if quote_is_on_page(doc, e.page, e.quote)][:3]
+def overlaps(quote: str, flagged: tuple[str, ...]) -> bool:
+    q = normalise(quote)
+    return any(f and (normalise(f) in q or q in normalise(f)) for f in flagged)
+
+
+def ground(
+    result: IndicatorResult, doc: ExtractedDocument, downgrade_note: str, *, avoid: tuple[str, ...] = ()
+) -> IndicatorResult:
+    """Keep only quotes found verbatim on their page and not taken from flagged text (instructions to
+    an assessor, hidden text); downgrade a positive verdict left without any."""
+    kept = [
+        e for e in result.evidence if quote_is_on_page(doc, e.page, e.quote) and not overlaps(e.quote, avoid)
+    ][:3]
     update: dict = {"evidence": kept}
     if result.verdict in {"evidenced", "partial"} and not kept:
         update.update(
