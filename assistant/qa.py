@@ -271,6 +271,12 @@ def ask(question: str, index: ReferentielIndex, *, k: int = 5, mode: str = "hybr
     part = (preferred_part(question) or "criteria") if mode == "hybrid" else None
     if part:
         hits = sorted(hits, key=lambda h: -(h.score * (PART_BOOST if h.passage.metadata["part"] == part else 1)))
-    cites = [_cite(ref, h) for h in hits[:k]]
+    cites: list[Citation] = []
+    for h in hits:
+        cite = _cite(ref, h)
+        if cite not in cites:  # an indicator found through its wording and its hint is cited once
+            cites.append(cite)
+        if len(cites) == k:
+            break
     return Answer(answer=_summary(ref, cites), citations=cites)
 

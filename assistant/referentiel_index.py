@@ -10,6 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from assistant.embeddings import embed_array
+from assistant.judging.hints import hint_for
 from assistant.french import tokens
 from assistant.referentiel import PART_LABELS_FR, Referentiel
 from assistant.retrieval import BM25, Hit, Passage, rrf
@@ -56,6 +57,14 @@ def referentiel_passages(ref: Referentiel) -> list[Passage]:
                     f"{head} — {crit.title} : {ind.text}",
                     criterion_id=crit.id, indicator_id=ind.id,
                 )
+                hint = hint_for(ref, ind)
+                if hint.source == "referentiel":
+                    # How a candidate would write about it: helps questions in everyday words.
+                    add(
+                        unit.id, "criteria", f"{ind.id}.hint", ind.text,
+                        f"{head} — {crit.title} : {hint.query} ({', '.join(hint.keywords)})",
+                        criterion_id=crit.id, indicator_id=ind.id,
+                    )
     return out
 
 

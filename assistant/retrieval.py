@@ -31,32 +31,33 @@ class Hit:
 
 
 class BM25:
-    """Okapi BM25 over pre-tokenised documents."""
+    """Okapi BM25 over pre-tokenised documents, with an inverted index."""
 
     def __init__(self, docs: Sequence[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.tf = [Counter(d) for d in docs]
-        self.len = [len(d) for d in docs]
-        self.avg = (sum(self.len) / len(docs)) if docs else 0.0
-        df: Counter[str] = Counter()
-        for d in docs:
-            df.update(set(d))
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.n = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float32)
+        avg = float(lengths.mean()) if self.n else 0.0
+        self.norm = k1 * (1 - b + b * lengths / avg) if avg else lengths
+        self.k1 = k1
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        tmp: dict[str, list[tuple[int, int]]] = {}
+        for i, d in enumerate(docs):
+            for t, f in Counter(d).items():
+                tmp.setdefault(t, []).append((i, f))
+        for t, plist in tmp.items():
+            idx = np.array([i for i, _ in plist], dtype=np.int64)
+            tf = np.array([f for _, f in plist], dtype=np.float32)
+            self.postings[t] = (idx, tf)
+        self.idf = {t: math.log(1 + (self.n - len(p[0]) + 0.5) / (len(p[0]) + 0.5)) for t, p in self.postings.items()}
 
     def scores(self, query: list[str]) -> np.ndarray:
-        out = np.zeros(len(self.tf), dtype=np.float32)
-        if not self.avg:
-            return out
+        out = np.zeros(self.n, dtype=np.float32)
         for t in set(query):
-            idf = self.idf.get(t)
-            if idf is None:
+            posting = self.postings.get(t)
+            if posting is None:
                 continue
-            for i, tf in enumerate(self.tf):
-                f = tf.get(t)
-                if f:
-                    denom = f + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
-                    out[i] += idf * f * (self.k1 + 1) / denom
+            idx, tf = posting
+            out[idx] += self.idf[t] * tf * (self.k1 + 1) / (tf + self.norm[idx])
         return out
 
 
