@@ -78,6 +78,11 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TRIGGER lines_never_deleted BEFORE DELETE ON lines
             BEGIN SELECT RAISE(ABORT, 'grid lines are never deleted'); END""",
     ],
+    # v3: the document's warnings (instructions to an assessor, hidden text...) kept with the grid, so
+    # that jurors see them.
+    [
+        "ALTER TABLE grids ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -122,6 +127,7 @@ class Grid(_M):
     signed_at: str | None = None
     judge: str | None = None
     prompt_version: str | None = None
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
     lines: list[GridLine] = Field(default_factory=list)
 
     @property
@@ -250,7 +256,8 @@ def _line(row: sqlite3.Row) -> GridLine:
 
 
 def _load(conn: sqlite3.Connection, grid_id: str) -> Grid:
-    row = conn.execute(f"SELECT {', '.join(_GRID_COLS)} FROM grids WHERE id = ?", (grid_id,)).fetchone()
+    row = conn.execute(f"SELECT {', '.join(_GRID_COLS)}, warnings_json FROM grids WHERE id = ?",
+                       (grid_id,)).fetchone()
     if row is None:
         raise GridError(
             f"Grille introuvable « {grid_id} ». Listez les grilles existantes avec : rncp-coach grid list",
@@ -259,7 +266,8 @@ def _load(conn: sqlite3.Connection, grid_id: str) -> Grid:
     lines = conn.execute(
         "SELECT * FROM lines WHERE grid_id = ? ORDER BY kind = 'indicator', rowid", (grid_id,)
     ).fetchall()
-    return Grid(**{k: row[k] for k in _GRID_COLS}, lines=[_line(r) for r in lines])
+    return Grid(**{k: row[k] for k in _GRID_COLS}, warnings=json.loads(row["warnings_json"] or "[]"),
+                lines=[_line(r) for r in lines])
 
 
 def get_grid(settings: Settings, grid_id: str) -> Grid:
@@ -343,9 +351,10 @@ def create_grid(settings: Settings, assessment, *, unit_title: str = "") -> Grid
     with _db(settings) as conn, transaction(conn):
         conn.execute(
             "INSERT INTO grids (id, referentiel, unit, unit_title, candidate, sha256, file, created_at, status, judge,"
-            " prompt_version) VALUES (?,?,?,?,?,?,?,?, 'open', ?, ?)",
+            " prompt_version, warnings_json) VALUES (?,?,?,?,?,?,?,?, 'open', ?, ?, ?)",
             (grid_id, assessment.referentiel, assessment.unit, unit_title, assessment.candidate, doc.sha256, doc.file,
-             at, assessment.judge, assessment.prompt_version),
+             at, assessment.judge, assessment.prompt_version,
+             json.dumps([w.model_dump() for w in assessment.warnings], ensure_ascii=False)),
         )
         conn.executemany(
             "INSERT INTO lines (grid_id, kind, item_id, criterion_id, title, proposed, tool_proposed, rationale, note,"

@@ -56,6 +56,7 @@ def grid_text(grid: Grid) -> str:
         f"Document : {grid.file} (sha256 {grid.sha256[:12]}…), créée le {when(grid.created_at)}",
         f"Statut : {status_fr(grid)}",
     ]
+    out += warning_lines(grid)
     for c in grid.criteria:
         decision = f"décision : {label(c, c.decided)} ({c.juror})" if c.decided else "décision : (à prendre)"
         out += ["", f"{c.item_id} {c.title}", f"  proposé : {label(c, c.proposed)} — {decision}"]
@@ -73,6 +74,14 @@ def grid_text(grid: Grid) -> str:
     return "\n".join(out)
 
 
+def warning_lines(grid: Grid) -> list[str]:
+    """The document's alerts, shown first to the jurors."""
+    return [
+        f"⚠ ALERTE p. {w.get('page') or '?'} : {w['message']}" + (f" « {w['quote']} »" if w.get("quote") else "")
+        for w in grid.warnings
+    ]
+
+
 def prefill_summary(grid: Grid) -> str:
     withheld = [c.item_id for c in grid.criteria if c.note]
     out = [f"Grille pré-remplie pour le candidat {grid.candidate}, unité {grid.unit} "
@@ -81,6 +90,7 @@ def prefill_summary(grid: Grid) -> str:
     out += [f"  {c.item_id} {c.title} : {label(c, c.proposed)}" for c in grid.criteria]
     if withheld:
         out.append(f"Non pré-remplis (accord outil/jury insuffisant) : {', '.join(withheld)}.")
+    out += warning_lines(grid)
     out.append("Identifiant de la grille :")
     return "\n".join(out)
 
@@ -259,6 +269,7 @@ def write_pdf(grid: Grid, path: Path) -> None:
         p(f"Jurés : {', '.join(jurors) if jurors else '(aucune décision)'}"),
         p(f"Statut : {'signée' if grid.status == 'signed' else 'non signée'}"
           + (f" par {grid.signed_by} le {when(grid.signed_at)}" if grid.status == "signed" else ""), head),
+        *[p(line, head) for line in warning_lines(grid)],
         p("Critères", h2),
     ]
     crit_rows = [[p(h, head) for h in ("Critère", "Proposition de l'outil", "Décision du jury", "Commentaire")]]
