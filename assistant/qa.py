@@ -251,11 +251,10 @@ def ask(question: str, index: ReferentielIndex, *, k: int = 5, mode: str = "hybr
     if structured is not None:
         return structured
     units = _units_mentioned(fold(question), ref)
-    unit_ids = {u.id for u in units}
     hits = index.search(
         question,
         k=40,
-        where=(lambda p: p.metadata["unit"] in unit_ids) if unit_ids else None,
+        unit=units[0].id if len(units) == 1 else None,
         mode=mode,
         lexical_query=expand_query(question),
     )

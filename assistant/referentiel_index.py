@@ -4,7 +4,6 @@ deliverable and assessment method, each with its unit, part and ids in its metad
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
@@ -107,15 +106,22 @@ class ReferentielIndex:
         query: str,
         k: int = 8,
         *,
-        where: Callable[[Passage], bool] | None = None,
+        unit: str | None = None,
+        part: str | None = None,
         mode: str = "hybrid",
         lexical_query: str | None = None,
     ) -> list[Hit]:
-        allowed = [i for i, p in enumerate(self.passages) if where is None or where(p)]
+        """Best passages for a query, optionally restricted to one unit and/or one part (the same
+        metadata filter is applied by Chroma to the dense search and here to BM25)."""
+        filters = {"unit": unit, "part": part}
+        allowed = [
+            i for i, p in enumerate(self.passages)
+            if all(v is None or p.metadata.get(k) == v for k, v in filters.items())
+        ]
         if not allowed:
             return []
         qvec = embed_array(self.store.embeddings, [query], query=True)[0]
-        dense_hits = self.store.query(self.collection, qvec, k=len(self.passages))
+        dense_hits = self.store.query(self.collection, qvec, k=len(allowed), filters=filters)
         dense = np.zeros(len(self.passages), dtype=np.float32)
         index_of = {p.id: i for i, p in enumerate(self.passages)}
         for pid, sim in dense_hits:

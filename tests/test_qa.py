@@ -58,3 +58,12 @@ def test_question_restricted_to_a_named_unit(indexed_coach):
     answer = indexed_coach.ask("Pour l'unité 3.1, qu'est-il attendu sur le calendrier ?")
     assert answer.citations and all(c.unit == "3.1" for c in answer.citations)
     assert {"3.1.C1.I5", "3.1.C2.I4"} & set(_first_ids(answer))
+
+
+def test_metadata_filters_restrict_dense_and_lexical_search(indexed_coach):
+    idx = indexed_coach.referentiel_index()
+    hits = idx.search("budget prévisionnel et devis", k=10, unit="2", part="criteria")
+    assert hits and all(h.passage.metadata["unit"] == "2" and h.passage.metadata["part"] == "criteria" for h in hits)
+    delivs = idx.search("que remettre", k=5, part="deliverables")
+    assert delivs and {h.passage.metadata["part"] for h in delivs} == {"deliverables"}
+    assert idx.search("budget", unit="9") == []
