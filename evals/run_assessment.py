@@ -41,6 +41,24 @@ def scores(pairs: list[tuple[str, str]]) -> dict:
     }
 
 
+def check_bad_inputs(coach: Coach) -> tuple[int, int]:
+    """Each bad input must be refused with its own error code."""
+    from assistant.errors import CoachError
+    from evals.deliverables.make_pdfs import make_bad_inputs
+
+    ok = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = make_bad_inputs(Path(tmp))
+        for path, code in bad.items():
+            try:
+                coach.assess(path, unit="2")
+            except CoachError as exc:
+                ok += exc.code == code
+                if exc.code != code:
+                    print(f"  {path.name}: expected [{code}], got [{exc.code}]")
+    return ok, len(bad)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", default="dev", choices=["dev", "heldout", "all"])
@@ -73,6 +91,7 @@ def main() -> None:
                     quotes_ok += quote_is_on_page(extracted, e.page, e.quote)
                 if args.verbose and gold != ind.verdict:
                     print(f"  {d.doc_id} {ind.id}: gold={gold} got={ind.verdict} ({ind.confidence})")
+        bad_ok, bad_total = check_bad_inputs(coach)
     overall = scores(pairs)
     report = {
         "split": args.split,
@@ -84,6 +103,7 @@ def main() -> None:
                    "share": round(quotes_ok / quotes_total, 4) if quotes_total else 1.0},
         "not_assessable_agreement": f"{na_agree}/{na_total}",
         "unit_detection": f"{unit_hits}/{len(docs)}",
+        "bad_inputs": f"{bad_ok}/{bad_total}",
     }
     print(f"Assessment — {len(docs)} documents, {overall['n']} labelled indicators (split: {args.split})")
     print(f"  binary (evidenced-or-partial vs not): {overall['binary']:.3f}   "
@@ -91,7 +111,8 @@ def main() -> None:
     print(f"  3-class accuracy: {overall['accuracy']:.3f}   weighted kappa: {overall['kappa']:.3f}")
     print(f"  quotes verified on their page: {quotes_ok}/{quotes_total} ({report['quotes']['share']:.2%})")
     print(f"  not_assessable agreement: {report['not_assessable_agreement']}   "
-          f"unit detection: {report['unit_detection']}")
+          f"unit detection: {report['unit_detection']}   bad inputs refused with the right code: "
+          f"{report['bad_inputs']}")
     print(f"\n  {'unit':<6}{'n':>5}{'binary':>8}{'acc':>7}{'kappa':>7}")
     for u, s in report["by_unit"].items():
         print(f"  {u:<6}{s['n']:>5}{s['binary']:>8.3f}{s['accuracy']:>7.3f}{s['kappa']:>7.3f}")

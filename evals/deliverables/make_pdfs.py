@@ -95,6 +95,36 @@ def render_source(source: Path, out_dir: Path) -> DocReport:
     return report
 
 
+# Bad inputs and the error code each must produce (built by evals/pdf_fixtures.py).
+BAD_INPUTS = {
+    "bad-not-pdf.pdf": "not_pdf",
+    "bad-corrupt.pdf": "pdf_corrupt",
+    "bad-encrypted.pdf": "pdf_encrypted",
+    "bad-scan.pdf": "pdf_no_text",
+    "bad-blank.pdf": "pdf_empty",
+    "bad-garbage.pdf": "pdf_empty",
+    "bad-too-many-pages.pdf": "pdf_too_large",
+}
+
+
+def make_bad_inputs(out: Path) -> dict[Path, str]:
+    """Write the bad inputs into ``out/bad/``; return {path: expected error code}."""
+    from evals import pdf_fixtures as fx
+
+    folder = out / "bad"
+    folder.mkdir(parents=True, exist_ok=True)
+    makers = {
+        "bad-not-pdf.pdf": lambda p: fx.make_not_pdf(p, kind="docx"),
+        "bad-corrupt.pdf": fx.make_corrupt_pdf,
+        "bad-encrypted.pdf": lambda p: fx.make_encrypted_pdf(p, password="secret"),
+        "bad-scan.pdf": fx.make_scanned_pdf,
+        "bad-blank.pdf": fx.make_blank_pdf,
+        "bad-garbage.pdf": fx.make_garbage_text_pdf,
+        "bad-too-many-pages.pdf": lambda p: fx.make_many_pages_pdf(p, 250),
+    }
+    return {makers[name](folder / name): code for name, code in BAD_INPUTS.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
@@ -122,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"WARNING {report.doc_id}: {w}", file=sys.stderr)
         n_warnings += len(report.warnings)
     print(f"{len(sources)} PDF(s) written to {args.out}" + (f", {n_warnings} warning(s)" if n_warnings else ""))
+    if not args.doc_ids:
+        bad = make_bad_inputs(args.out)
+        print(f"{len(bad)} bad input(s) written to {args.out / 'bad'}")
     return 1 if (args.strict and n_warnings) else 0
 
 
