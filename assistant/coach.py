@@ -144,24 +144,25 @@ class Coach:
         """Assess a PDF against one unit (detected when not given). With a candidate id, the document and
         the result are kept under that candidate; without one, nothing is stored."""
         from assistant.assessment import assess_extracted
-        from assistant.documents_store import save_result, store_document
+        from assistant.documents_store import check_candidate, save_result, store_document
 
         ref = self.referentiel(referentiel)
         if unit is not None:
             ref.unit(unit)
+        if candidate:
+            check_candidate(candidate)
         if progress:
             progress(0.1, "Lecture du document")
         doc, chunks = self.read_document(path, password=password)
         if progress:
             progress(0.3, "Analyse du document")
         vectors = self.document_vectors(chunks)
-        if candidate:
-            store_document(self.store, candidate, doc, chunks, vectors)
         result = assess_extracted(
             ref, doc, chunks, vectors, self.embeddings, self.judge(), unit_id=unit, candidate=candidate,
             allow_uncertain_unit=allow_uncertain_unit, progress=progress,
         )
-        if candidate:
+        if candidate:  # kept only once the assessment succeeded
+            store_document(self.store, candidate, doc, chunks, vectors)
             save_result(self.settings, candidate, result)
         return result
 
