@@ -15,7 +15,6 @@ from ingestion.chunking import chunk_document, chunk_id, is_heading
 from ingestion.pdf import extract_pdf
 
 
-
 def _doc(*texts: str, sha: str = "0" * 64) -> ExtractedDocument:
     return ExtractedDocument(
         file_name="t.pdf",
