@@ -213,7 +213,9 @@ def judge_contexts(
     results = []
     for ctx, result in zip(contexts, raw, strict=True):
         if result.verdict in {"evidenced", "partial"} and not result.evidence:
-            result = result.model_copy(update={"evidence": select_quotes(ctx.candidates, ctx.hint, avoid=avoid)})
+            quotes = select_quotes(ctx.candidates, ctx.hint, topic=ctx.indicator.text,
+                                   avoid=avoid)
+            result = result.model_copy(update={"evidence": quotes})
         results.append(ground(result, doc, downgrade, avoid=avoid))
     return results
 

@@ -84,7 +84,7 @@ class DocumentEvidence:
         sims_ind = self.vectors @ qvecs[0]
         sims_hint = self.vectors @ qvecs[1]
         dense = np.maximum(sims_ind, sims_hint)
-        lex_query = tokens(" ".join([indicator.text, criterion.title, *hint.keywords]))
+        lex_query = tokens(" ".join([indicator.text, *hint.keywords]))
         lex = self.bm25.scores(lex_query)
         order_dense = list(np.argsort(-dense))
         order_lex = [int(i) for i in np.argsort(-lex) if lex[i] > 0]

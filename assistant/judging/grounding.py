@@ -42,32 +42,43 @@ def sentences(text: str) -> list[str]:
 
 
 def select_quotes(
-    candidates: list[Candidate], hint: Hint, *, max_quotes: int = 3, avoid: tuple[str, ...] = ()
+    candidates: list[Candidate],
+    hint: Hint,
+    *,
+    topic: str = "",
+    max_quotes: int = 3,
+    avoid: tuple[str, ...] = (),
 ) -> list[Evidence]:
-    """The best sentence of each of the top passages: required signals first, then keywords."""
+    """The sentences of the top passages that best show the indicator: its words and keywords first,
+    then the kinds of specific content it calls for. Short fragments (table cells) are avoided."""
     if not candidates:
         return []
-    keywords = [set(tokens(k)) for k in hint.keywords]
+    keywords = set().union(*(set(tokens(k)) for k in hint.keywords)) if hint.keywords else set()
+    topic_words = set(tokens(topic))
+    query_words = set(tokens(hint.query))
     floor = candidates[0].dense - 0.06
-    out: list[Evidence] = []
-    for cand in candidates[:5]:
+    scored: list[tuple[float, Evidence]] = []
+    for rank, cand in enumerate(candidates[:5]):
         if cand.dense < floor and cand.lexical <= 0:
             continue
-        best, best_score = None, -1.0
+        best, best_score = None, 0.0
         for sent in sentences(cand.chunk.text):
-            if overlaps(sent, avoid):
+            if overlaps(sent, avoid) or len(sent.split()) < 5:  # headings and table cells make poor quotes
                 continue
-            counts = count_signals(sent)
             toks = set(tokens(sent))
-            score = 2.0 * sum(counts.get(k, 0) > 0 for k in hint.signals)
-            score += sum(1 for k in keywords if k and k <= toks) + min(len(toks), 25) / 50
+            counts = count_signals(sent)
+            score = 2.0 * len(toks & keywords) + 1.5 * len(toks & topic_words) + 0.5 * len(toks & query_words)
+            score += 1.5 * sum(counts.get(k, 0) > 0 for k in hint.signals)
+            score -= 0.3 * rank
             if score > best_score:
                 best, best_score = sent, score
-        if best and all(normalise(best) != normalise(e.quote) for e in out):
-            out.append(Evidence(page=cand.chunk.page, quote=_shorten(best)))
-        if len(out) >= max_quotes:
-            break
-    return out
+        if best and all(normalise(best) != normalise(e.quote) for _, e in scored):
+            scored.append((best_score, Evidence(page=cand.chunk.page, quote=_shorten(best))))
+    if not scored:
+        return []
+    scored.sort(key=lambda se: -se[0])
+    top = scored[0][0]
+    return [e for score, e in scored if score >= 0.5 * top][:max_quotes]
 
 
 def overlaps(quote: str, flagged: tuple[str, ...]) -> bool:
