@@ -22,7 +22,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/rncp-coach index
-	$(BIN)/rncp-coach ask
+	$(BIN)/rncp-coach serve
 
 test: setup
 	$(PY) -m pytest

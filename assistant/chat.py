@@ -66,12 +66,21 @@ class Turn:
 
 
 class ChatSession:
-    def __init__(self, coach, role: Role = "candidat", candidate: str | None = None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        coach,  # noqa: ANN001
+        role: Role = "candidat",
+        candidate: str | None = None,
+        *,
+        read_files: bool = True,
+    ) -> None:
+        """``read_files=False`` disables ``/evaluer FICHIER`` (a server must never read a path a user typed)."""
         if role not in ROLES:
             raise CoachError(f"Rôle inconnu « {role} » : candidat, jury ou formateur.", code="bad_role")
         self.coach = coach
         self.role = role
         self.candidate = candidate
+        self.read_files = read_files
         self.history: list[Turn] = []
         self.assessment = None
         self.previous = None
@@ -233,6 +242,9 @@ class ChatSession:
     def _assess_command(self, message: str) -> ChatReply:
         if self.role == "formateur":
             return ChatReply(text="Le rôle formateur ne peut pas évaluer de document de candidat.", intent="assess")
+        if not self.read_files:
+            return ChatReply(text="Déposez votre PDF dans le formulaire de la page : la commande /evaluer n'est pas "
+                                  "disponible ici.", intent="assess")
         parts = message.split()
         if len(parts) < 2:
             return ChatReply(text="Usage : /evaluer FICHIER.pdf [unité]", intent="assess")

@@ -419,6 +419,80 @@ def chat(
         typer.echo("" if interactive else shown)
 
 
+# web app / users (thin: see assistant/web.py and assistant/users.py) ------------------------------------
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (127.0.0.1 sans fichier d'utilisateurs).")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port HTTP.")] = 7860,
+) -> None:
+    """Démarrer l'application web (onglets Candidat, Jury, Formateur)."""
+    from assistant.settings import Settings
+    from assistant.web_handlers import check_host
+
+    settings = Settings.from_env()
+    check_host(settings, host)  # before loading anything
+    from assistant.web import launch
+
+    typer.echo(f"Application web : http://{'localhost' if host in {'127.0.0.1', '::1'} else host}:{port}/ "
+               "(Ctrl-C pour arrêter)")
+    launch(settings, host=host, port=port, quiet=True)
+
+
+users_app = typer.Typer(help="Comptes de l'application web (fichier RNCP_COACH_USERS).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Nom d'utilisateur.")],
+    role: Annotated[str, typer.Option("--role", help="candidat | jury | formateur | admin")],
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Identifiant du candidat (rôle candidat).")]
+    = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée "
+                                                                            "standard.")] = False,
+) -> None:
+    """Créer (ou remplacer) un compte ; le mot de passe est demandé, jamais passé en argument."""
+    import getpass
+
+    from assistant.errors import ConfigError
+    from assistant.settings import Settings
+    from assistant.users import add_user
+
+    settings = Settings.from_env()
+    if settings.users_file is None:
+        raise ConfigError("RNCP_COACH_USERS n'est pas défini : indiquez le chemin du fichier des utilisateurs "
+                          "(ex. export RNCP_COACH_USERS=~/rncp-users.json).", code="users_file_missing")
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Mot de passe : ")
+        if getpass.getpass("Confirmez le mot de passe : ") != password:
+            raise ConfigError("Les deux mots de passe diffèrent : recommencez.", code="password_mismatch")
+    user = add_user(settings.users_file, username, role, password, candidate=candidate)
+    extra = f", candidat {user.candidate}" if user.candidate else ""
+    typer.echo(f"Compte « {user.username} » enregistré (rôle {user.role}{extra}) dans {settings.users_file}.")
+
+
+# batch jury sessions (thin: see assistant/batch.py) -------------------------------------------------------
+@app.command("assess-batch")
+def assess_batch_command(
+    folder: Annotated[Path, typer.Argument(help="Dossier des PDF des candidats.")],
+    unit: Annotated[str, typer.Option("--unit", help="L'unité évaluée (ex. 2).")],
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Évaluations en parallèle.")] = 2,
+    output: Annotated[Path | None, typer.Option("--output", help="Dossier des résultats (défaut : DOSSIER/resultats).")]
+    = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="CSV « fichier;candidat ».")] = None,
+    prefill_grids: Annotated[bool, typer.Option("--prefill-grids", help="Pré-remplir les grilles du jury.")] = False,
+) -> None:
+    """Évaluer tous les PDF d'un dossier (session du jury) : reprise possible, synthèse CSV."""
+    from assistant.batch import assess_batch
+
+    report = assess_batch(_coach(), folder, unit, workers=workers, output=output, mapping_csv=mapping,
+                          prefill_grids=prefill_grids)
+    typer.echo(report.text())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and translate our errors at the edge."""
     try:

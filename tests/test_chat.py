@@ -190,3 +190,11 @@ def test_cli_chat_with_piped_input(capsys, monkeypatch):
         assert not exc.code
     out = capsys.readouterr().out
     assert "3.1" in out and "3.3" in out and "Posez vos questions" in out and "ignored" not in out
+
+
+def test_file_commands_can_be_disabled(indexed_coach, tmp_path):
+    secret = tmp_path / "autre-candidat.pdf"
+    secret.write_bytes(b"%PDF-1.4 not really")
+    session = ChatSession(indexed_coach, role="candidat", candidate="a1", read_files=False)
+    reply = session.respond(f"/evaluer {secret} 2")
+    assert "n'est pas disponible" in reply.text and session.assessment is None

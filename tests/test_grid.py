@@ -449,13 +449,13 @@ def test_cli_stats_without_signed_grids(capsys):
 
 def test_document_warnings_are_kept_with_the_grid_and_shown(tmp_path, e5):
     """Instructions to an assessor found in the document reach the jurors (grid, text, PDF export)."""
+    from pdf_fixtures import make_text_pdf
     from pypdf import PdfReader
 
     from assistant.coach import Coach
     from assistant.grid import get_grid, prefill
     from assistant.grid_export import export_grid, grid_text
     from assistant.settings import Settings
-    from pdf_fixtures import make_text_pdf
 
     pdf = make_text_pdf(tmp_path / "plan.pdf", pages=[
         "Plan de communication\nObjectifs : +15 % de ventes d'ici juin 2027, budget de 12 000 euros.",
