@@ -9,8 +9,8 @@ from functools import cached_property
 import numpy as np
 
 from assistant.embeddings import embed_array
-from assistant.judging.hints import hint_for
 from assistant.french import tokens
+from assistant.judging.hints import hint_for
 from assistant.referentiel import PART_LABELS_FR, Referentiel
 from assistant.retrieval import BM25, Hit, Passage, rrf
 from assistant.store import Store, collection_name
