@@ -26,7 +26,7 @@ _CANDIDATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def check_candidate(candidate: str) -> str:
-    if not _CANDIDATE.match(candidate or "") or ".." in candidate:
+    if not _CANDIDATE.fullmatch(candidate or "") or ".." in candidate:
         raise UsageError(
             f"Identifiant de candidat invalide « {candidate} » : utilisez 1 à 64 lettres, chiffres, points, "
             "tirets ou soulignés (ex. dupont-marie).",

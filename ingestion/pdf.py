@@ -33,6 +33,8 @@ from assistant.errors import PdfError
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 200
 MAX_CHARS = 2_000_000
+# A page of text draws with well under 100 KB of operators; parsing megabytes of them takes tens of seconds.
+MAX_PAGE_CONTENT = 2_000_000
 
 # pypdf reports the damage it works around through logging (warnings and errors); the user gets our
 # messages instead. An application that configured the "pypdf" logger itself keeps its setting.
@@ -907,6 +909,16 @@ def extract_pdf(
     for number in range(1, count + 1):
         try:
             page = reader.pages[number - 1]
+            contents = page.get_contents()
+            size = len(contents.get_data()) if contents is not None else 0
+            if size > MAX_PAGE_CONTENT:
+                raise PdfError(
+                    "pdf_too_large",
+                    f"La page {number} de « {name} » contient {size // 1_000_000} Mo d'instructions de dessin, "
+                    "bien plus qu'une page de texte : exportez de nouveau le document en PDF standard "
+                    "(« Enregistrer sous PDF ») ou envoyez seulement le livrable à évaluer.",
+                    pages=[number],
+                )
             raw = page.extract_text() or ""
         except (LimitReachedError, MemoryError, RecursionError) as exc:
             if isinstance(exc, LimitReachedError) and not _is_size_limit(exc):
@@ -917,6 +929,8 @@ def extract_pdf(
                 "Exportez de nouveau le document en PDF standard ou envoyez seulement le livrable à évaluer.",
                 pages=[number],
             ) from None
+        except PdfError:
+            raise
         except Exception:  # noqa: BLE001 - pypdf failing on a page means the file is damaged
             raise _corrupt(name, f"la page {number} ne peut pas être lue") from None
         total += len(raw)
