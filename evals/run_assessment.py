@@ -38,6 +38,8 @@ def scores(pairs: list[tuple[str, str]]) -> dict:
         "accuracy": round(float(np.mean(g == p)), 3),
         "kappa": round(weighted_kappa(g, p), 3),
         "baseline_binary": round(float(np.mean(g >= 1)), 3),
+        # rows: labels (not_evidenced, partial, evidenced); columns: verdicts
+        "confusion": [[int(((g == a) & (p == b)).sum()) for b in range(3)] for a in range(3)],
     }
 
 
@@ -109,6 +111,8 @@ def main() -> None:
     print(f"  binary (evidenced-or-partial vs not): {overall['binary']:.3f}   "
           f"(« evidenced everywhere »: {overall['baseline_binary']:.3f})")
     print(f"  3-class accuracy: {overall['accuracy']:.3f}   weighted kappa: {overall['kappa']:.3f}")
+    print("  confusion (rows = labels not/partial/evidenced, columns = verdicts): "
+          + " | ".join(" ".join(f"{x:3d}" for x in row) for row in overall["confusion"]))
     print(f"  quotes verified on their page: {quotes_ok}/{quotes_total} ({report['quotes']['share']:.2%})")
     print(f"  not_assessable agreement: {report['not_assessable_agreement']}   "
           f"unit detection: {report['unit_detection']}   bad inputs refused with the right code: "
