@@ -345,11 +345,11 @@ def summary_rows(report: BatchReport, criteria: list[str]) -> list[list[str]]:
 
 
 def write_summary(report: BatchReport, criteria: list[str]) -> Path:
-    from assistant.documents_store import _atomic_write
+    from assistant.files import atomic_write_text
 
     buf = io.StringIO()
     csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(summary_rows(report, criteria))
-    _atomic_write(report.summary, "\ufeff" + buf.getvalue())  # BOM: Excel reads the accents
+    atomic_write_text(report.summary, "\ufeff" + buf.getvalue())  # BOM: Excel reads the accents
     return report.summary
 
 
@@ -562,7 +562,7 @@ def _outcome(fut: Future) -> dict:
 
 def _record(item: BatchItem, outcome: dict, parts: dict, key: str, unit: str) -> None:
     """Keep a worker's outcome: the result file (atomic) for a success, the error code otherwise."""
-    from assistant.documents_store import _atomic_write
+    from assistant.files import atomic_write_text
 
     item.seconds = float(outcome.get("seconds", 0.0))
     if not outcome["ok"]:
@@ -584,7 +584,7 @@ def _record(item: BatchItem, outcome: dict, parts: dict, key: str, unit: str) ->
         "assessment": outcome["assessment"],
     }
     assert item.result is not None
-    _atomic_write(item.result, json.dumps(record, ensure_ascii=False, indent=1))
+    atomic_write_text(item.result, json.dumps(record, ensure_ascii=False, indent=1))
     item.status, item.record = "done", record
 
 

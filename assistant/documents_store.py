@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from assistant.documents import Chunk, ExtractedDocument
 from assistant.errors import UsageError
+from assistant.files import atomic_write_text
 from assistant.settings import Settings
 from assistant.store import DOCUMENTS, Store
 
@@ -64,20 +63,6 @@ def candidate_documents(store: Store, candidate: str) -> list[dict]:
     return list(docs.values())
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_result(settings: Settings, candidate: str, assessment) -> Path:  # noqa: ANN001
     """Keep an assessment as JSON under ``results/<candidate>/``."""
     folder = settings.results_dir / check_candidate(candidate)
@@ -92,7 +77,7 @@ def save_result(settings: Settings, candidate: str, assessment) -> Path:  # noqa
         "results": [r.model_dump(mode="json") for r in assessment.results],
     }
     path = folder / name
-    _atomic_write(path, json.dumps(record, ensure_ascii=False, indent=1))
+    atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=1))
     return path
 
 

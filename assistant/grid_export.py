@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import GridError
+from assistant.files import atomic_write
 from assistant.grid import LEVEL_FR, VERDICT_FR, Grid, GridEvent, GridLine
 
 FORMATS = ("csv", "xlsx", "pdf", "json")
@@ -119,22 +118,6 @@ def history_text(events: list[GridEvent]) -> str:
 
 
 # Files ----------------------------------------------------------------------------------------------
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def to_csv(grid: Grid) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -77,10 +75,7 @@ def import_referentiel(settings: Settings, path: Path) -> Referentiel:
     from ingestion.referentiel_yaml import dump_referentiel_yaml
 
     ref = load_referentiel_file(path)
-    folder = settings.referentiels_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(dump_referentiel_yaml(ref))
-    os.replace(tmp, folder / f"{ref.id}.yaml")
+    from assistant.files import atomic_write_text
+
+    atomic_write_text(settings.referentiels_dir / f"{ref.id}.yaml", dump_referentiel_yaml(ref))
     return ref

@@ -17,10 +17,8 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 from pathlib import Path
 from typing import Literal
@@ -28,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import ConfigError, UsageError
+from assistant.files import atomic_write_text
 
 Role = Literal["candidat", "jury", "formateur", "admin"]
 ROLES: tuple[str, ...] = ("candidat", "jury", "formateur", "admin")
@@ -98,19 +97,8 @@ def load_users(path: Path) -> dict[str, User]:
 
 
 def _save(path: Path, users: dict[str, User]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"version": 1, "users": [u.model_dump() for u in sorted(users.values(), key=lambda u: u.username)]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
 
 
 def add_user(path: Path, username: str, role: str, password: str, *, candidate: str | None = None) -> User:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_runner import run
 from pdf_fixtures import make_encrypted_pdf, make_hidden_text_pdf, make_not_pdf, make_scanned_pdf
 
-from assistant.cli import main
 from assistant.coach import Coach
 from assistant.judging.grounding import quote_is_on_page
 from assistant.settings import Settings
@@ -152,15 +152,6 @@ def test_candidate_documents_are_kept_idempotently_then_forgotten(tmp_path, e5, 
     remaining = coach.store.get(DOCUMENTS)["metadatas"]
     assert remaining and {m["candidate"] for m in remaining} == {"martin-leo"}
 
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_runner import run
 from grid_fixtures import STRONG_PLAN, WEAK_PLAN
 from pdf_fixtures import DEFAULT_PAGES, make_encrypted_pdf, make_not_pdf, make_text_pdf
 
@@ -23,7 +24,6 @@ from assistant.batch import (
     read_mapping,
     result_name,
 )
-from assistant.cli import main
 from assistant.documents_store import check_candidate
 from assistant.errors import UsageError
 
@@ -237,16 +237,6 @@ def test_prefill_grids_once_per_document(coach, tmp_path):
 
 
 # CLI ------------------------------------------------------------------------------------------------
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_assess_batch(capsys, tmp_path):
     folder = make_session(tmp_path / "session", 1)
     out = tmp_path / "res"

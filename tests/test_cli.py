@@ -5,18 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from assistant.cli import main
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_runner import run
 
 
 def test_referentiel_show_json_contract(capsys):

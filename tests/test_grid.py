@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from cli_runner import run
 
 from assistant.errors import GridError
 from assistant.grid import (
@@ -357,18 +358,6 @@ def test_stats_on_signed_grids_and_the_do_not_prefill_rule(tmp_path):
 
 
 # CLI --------------------------------------------------------------------------------------------------
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    from assistant.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_juror_session(capsys, monkeypatch, grid_coach, plan_pdf, tmp_path):
     monkeypatch.setattr("assistant.cli._coach", lambda: grid_coach)  # the session's coach: no model reload
     monkeypatch.setenv("RNCP_COACH_HOME", str(grid_coach.settings.home))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_runner import run
 
 from assistant.errors import UsageError
 from assistant.progress import compare, progress, progress_text
@@ -87,17 +88,6 @@ def test_fewer_than_two_drafts_is_a_clear_error(tmp_path):
         progress(settings, "personne", "2")
     assert exc.value.code == "no_drafts" and exc.value.exit_code == 2 and "au moins 2" in exc.value.message
 
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    from assistant.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_progress(capsys, monkeypatch, drafts_coach):
