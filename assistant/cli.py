@@ -385,7 +385,7 @@ def chat(
     role: Annotated[str, typer.Option("--role", help="candidat, jury ou formateur.")] = "candidat",
     candidate: Annotated[str | None, typer.Option("--candidate", help="Identifiant du candidat.")] = None,
 ) -> None:
-    """Discuter avec l'assistant (/aide, /evaluer FICHIER [unité], /quitter)."""
+    """Discuter avec l'assistant (/aide, /evaluer FICHIER UNITÉ — unité facultative —, /quitter)."""
     from assistant.chat import ROLES, ChatSession
     from assistant.errors import UsageError
 
