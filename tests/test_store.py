@@ -140,3 +140,33 @@ def test_unreachable_server_is_a_clear_error(tmp_path, e5):
     with pytest.raises(StoreError) as err:
         Coach(settings, embeddings=e5).referentiel_index()
     assert err.value.code == "store_unavailable" and "RNCP_COACH_CHROMA_URL" in err.value.message
+
+
+@pytest.mark.slow
+def test_web_handlers_and_batch_against_a_chroma_server(tmp_path, e5, chroma_server):
+    """Scale-out: the same app functions and batch work when the store is a Chroma server."""
+    from pdf_fixtures import make_text_pdf
+
+    from assistant import web_handlers as h
+    from assistant.batch import assess_batch
+    from assistant.store import DOCUMENTS
+
+    settings = Settings(home=tmp_path / "home", chroma_url=chroma_server)
+    coach = Coach(settings, embeddings=e5)
+    viewer = h.viewer_for(settings, None)
+    assert h.trainer_answer(coach, viewer, "Qu'attend le jury sur le choix des prestataires ?").citations
+    pages = ["Plan de communication\nObjectifs : +15 % de ventes d'ici juin 2027. Budget : 12 000 euros, "
+             "devis de l'imprimerie Dupuy (2 400 euros) et de l'agence Lumen (9 600 euros)."]
+    pdf = make_text_pdf(tmp_path / "plan.pdf", pages=pages)
+    result = h.assess_upload(coach, viewer, str(pdf), "2", "dupont-marie")
+    assert result.unit == "2" and coach.store.count(DOCUMENTS) > 0
+    assert not (tmp_path / "home" / "chroma").exists()
+    folder = tmp_path / "depot"
+    folder.mkdir()
+    make_text_pdf(folder / "martin-leo.pdf", pages=pages)
+    report = assess_batch(coach, folder, "2", workers=1, show_progress=False, prefill_grids=True)
+    assert len(report.processed) == 1 and not report.failed and len(report.grids) == 1
+    candidates = {m["candidate"] for m in coach.store.get(DOCUMENTS)["metadatas"]}
+    assert candidates == {"dupont-marie", "martin-leo"}
+    assert coach.forget("dupont-marie")["chunks"] > 0
+    assert {m["candidate"] for m in coach.store.get(DOCUMENTS)["metadatas"]} == {"martin-leo"}
