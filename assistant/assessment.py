@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.documents import Chunk, ExtractedDocument
+from assistant.documents import HIDDEN_KIND_LABELS_FR, Chunk, ExtractedDocument
 from assistant.errors import UsageError
 from assistant.feedback import indicator_feedback, prompt_version, texts
 from assistant.french import tokens
@@ -160,7 +160,8 @@ def suspicious_and_hidden(doc: ExtractedDocument) -> list[Warning]:
         for page, quote in find_instructions(doc)
     ]
     out += [
-        Warning(kind="hidden_text", page=h.page, message=render(t["hidden_text"], kind=h.kind), quote=h.quote)
+        Warning(kind="hidden_text", page=h.page, quote=h.quote,
+                message=render(t["hidden_text"], kind=HIDDEN_KIND_LABELS_FR.get(h.kind, h.kind)))
         for h in doc.hidden
     ]
     empty = [p.number for p in doc.pages if not p.text.strip()]

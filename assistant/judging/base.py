@@ -12,7 +12,6 @@ from assistant.referentiel import Criterion, Indicator, Unit
 
 Verdict = Literal["evidenced", "partial", "not_evidenced", "not_assessable"]
 VERDICTS: tuple[Verdict, ...] = ("evidenced", "partial", "not_evidenced", "not_assessable")
-VERDICT_SCORE = {"evidenced": 2, "partial": 1, "not_evidenced": 0}
 
 
 class Evidence(BaseModel):

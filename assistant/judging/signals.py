@@ -9,7 +9,6 @@ feedback names the kinds an indicator calls for that were not found.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from assistant.french import fold
 
@@ -167,17 +166,3 @@ def count_signals(text: str) -> dict[str, int]:
 
 def words(text: str) -> int:
     return len(text.split())
-
-
-def find_spans(text: str, kind: str) -> list[tuple[int, int]]:
-    """Character spans of one kind's matches in ``text`` (the folded text keeps the same length
-    for French letters, so spans map back onto the original)."""
-    if kind == "names":
-        return [m.span() for m in _PROPER.finditer(text)]
-    folded = fold(text)
-    if len(folded) != len(text):
-        return []
-    return [m.span() for m in DETECTORS[kind].finditer(folded)]
-
-
-Detector = Callable[[str], dict[str, int]]
