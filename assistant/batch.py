@@ -46,13 +46,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import CoachError, UsageError
+from assistant.vocabulary import VERDICTS
 
 RESULTS_DIRNAME = "resultats"
 SUMMARY_NAME = "synthese.csv"
 LOCK_NAME = ".assess-batch.lock"
 TEMP_PREFIX = ".tmp-"
 RESULT_FORMAT = "rncp-coach/batch-result/1"
-VERDICTS = ("evidenced", "partial", "not_evidenced", "not_assessable")
 VERDICT_COLUMNS = {"evidenced": "demontres", "partial": "partiels", "not_evidenced": "non_demontres",
                    "not_assessable": "non_evaluables"}
 STATUS_FR = {"done": "traité", "skipped": "déjà traité", "duplicate": "doublon", "failed": "erreur"}

@@ -20,12 +20,11 @@ from assistant.feedback import texts
 from assistant.french import fold, tokens
 from assistant.prompting import load_yaml, render
 from assistant.referentiel import PART_LABELS_FR
+from assistant.vocabulary import VERDICT_FR
 
 Role = Literal["candidat", "jury", "formateur"]
 ROLES: tuple[Role, ...] = ("candidat", "jury", "formateur")
 _INDICATOR_ID = re.compile(r"\b(\d(?:\.\d)?\.C\d+(?:\.I\d+)?)\b", re.IGNORECASE)
-VERDICT_FR = {"evidenced": "démontré", "partial": "partiellement démontré", "not_evidenced": "non démontré",
-              "not_assessable": "non évaluable à l'écrit"}
 
 HELP = {
     "candidat": (

@@ -24,17 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import GridError
 from assistant.settings import Settings
+from assistant.vocabulary import LEVEL_FR, LEVELS, TO_ASSESS, VERDICTS
 
-LEVELS = ("acquis", "partiellement_acquis", "non_acquis")
-TO_ASSESS = "a_evaluer"
-VERDICTS = ("evidenced", "partial", "not_evidenced", "not_assessable")
 TOOL_JUROR = "rncp-coach"  # the "juror" of the events the tool itself records (prefill)
 BUSY_TIMEOUT_S = 30.0
 
-LEVEL_FR = {"acquis": "acquis", "partiellement_acquis": "partiellement acquis", "non_acquis": "non acquis",
-            TO_ASSESS: "à évaluer par le jury"}
-VERDICT_FR = {"evidenced": "démontré", "partial": "partiellement démontré", "not_evidenced": "non démontré",
-              "not_assessable": "non évaluable sur l'écrit"}
 
 # Schema ---------------------------------------------------------------------------------------------
 MIGRATIONS: list[list[str]] = [

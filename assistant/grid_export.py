@@ -14,7 +14,8 @@ from pathlib import Path
 
 from assistant.errors import GridError
 from assistant.files import atomic_write
-from assistant.grid import LEVEL_FR, VERDICT_FR, Grid, GridEvent, GridLine
+from assistant.grid import Grid, GridEvent, GridLine
+from assistant.vocabulary import LEVEL_FR, VERDICT_FR
 
 FORMATS = ("csv", "xlsx", "pdf", "json")
 COLUMNS = ("id", "intitulé", "proposition", "décision", "commentaire", "juré", "date")

@@ -18,8 +18,9 @@ from contextlib import closing
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.agreement import weighted_kappa
-from assistant.grid import LEVEL_FR, LEVELS, connect
+from assistant.grid import connect
 from assistant.settings import Settings
+from assistant.vocabulary import LEVEL_FR, LEVELS
 
 ORDINAL = {"non_acquis": 0, "partiellement_acquis": 1, "acquis": 2}
 ORDERED_LEVELS = sorted(LEVELS, key=ORDINAL.__getitem__)

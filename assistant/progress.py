@@ -13,13 +13,12 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.documents_store import load_results
 from assistant.errors import UsageError
-from assistant.grid import LEVEL_FR, VERDICT_FR
 from assistant.settings import Settings
+from assistant.vocabulary import CHANGE_FR, LEVEL_FR, VERDICT_FR
 
 VERDICT_RANK = {"not_evidenced": 0, "partial": 1, "evidenced": 2}
 LEVEL_RANK = {"non_acquis": 0, "partiellement_acquis": 1, "acquis": 2}
 Change = Literal["improved", "regressed", "unchanged", "not_comparable"]
-CHANGE_FR = {"improved": "progrès", "regressed": "recul", "unchanged": "inchangé", "not_comparable": "non comparable"}
 
 
 class _M(BaseModel):

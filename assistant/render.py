@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.referentiel import PART_LABELS_FR, Referentiel
+from assistant.vocabulary import LEVEL_FR
 
 
 def referentiel_text(ref: Referentiel, unit_id: str | None = None) -> str:
@@ -42,8 +43,6 @@ def answer_text(answer) -> str:  # noqa: ANN001 - qa.Answer
 
 
 VERDICT_ICON = {"evidenced": "✔", "partial": "◐", "not_evidenced": "✘", "not_assessable": "–"}
-LEVEL_FR = {"acquis": "acquis", "partiellement_acquis": "partiellement acquis", "non_acquis": "non acquis",
-            "a_evaluer": "à évaluer par le jury"}
 
 
 def assessment_text(a) -> str:  # noqa: ANN001 - assessment.Assessment

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from assistant.french import tokens
 
 RRF_K = 60
 
@@ -69,56 +67,3 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[flo
         for rank, idx in enumerate(ranking):
             fused[idx] = fused.get(idx, 0.0) + w / (k + rank + 1)
     return fused
-
-
-class PassageIndex:
-    """An in-memory hybrid index over a small set of passages with their vectors.
-
-    Used for one candidate document (dense vectors come from the store) and for the référentiel.
-    """
-
-    def __init__(
-        self,
-        passages: Sequence[Passage],
-        vectors: np.ndarray,
-        *,
-        lexical_text: Callable[[Passage], str] | None = None,
-    ) -> None:
-        self.passages = list(passages)
-        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(len(self.passages), -1)
-        get_text = lexical_text or (lambda p: p.text)
-        self.bm25 = BM25([tokens(get_text(p)) for p in self.passages])
-
-    def __len__(self) -> int:
-        return len(self.passages)
-
-    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        if not self.passages:
-            return np.zeros(0, dtype=np.float32)
-        return self.vectors @ np.asarray(query_vector, dtype=np.float32)
-
-    def search(
-        self,
-        query: str,
-        query_vector: np.ndarray,
-        k: int = 8,
-        *,
-        where: Callable[[Passage], bool] | None = None,
-        lexical_weight: float = 1.0,
-        mode: str = "hybrid",
-    ) -> list[Hit]:
-        allowed = [i for i, p in enumerate(self.passages) if where is None or where(p)]
-        if not allowed:
-            return []
-        dense = self.dense_scores(query_vector)
-        lex = self.bm25.scores(tokens(query))
-        dense_rank = sorted(allowed, key=lambda i: -dense[i])
-        lex_rank = [i for i in sorted(allowed, key=lambda i: -lex[i]) if lex[i] > 0]
-        if mode == "dense":
-            fused = {i: float(dense[i]) for i in allowed}
-        elif mode == "bm25":
-            fused = {i: float(lex[i]) for i in lex_rank}
-        else:
-            fused = rrf([dense_rank, lex_rank], weights=[1.0, lexical_weight])
-        order = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(self.passages[i], fused[i], float(dense[i]), float(lex[i])) for i in order]

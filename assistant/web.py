@@ -21,8 +21,9 @@ import gradio as gr  # noqa: E402
 from assistant import web_handlers as h  # noqa: E402
 from assistant.coach import Coach  # noqa: E402
 from assistant.errors import CoachError  # noqa: E402
-from assistant.grid import LEVEL_FR, LEVELS, Grid  # noqa: E402
+from assistant.grid import Grid  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.vocabulary import LEVEL_FR, LEVELS  # noqa: E402
 from assistant.web_render import (  # noqa: E402
     CSS,
     LEVEL_CHOICES,

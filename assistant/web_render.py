@@ -9,7 +9,8 @@ import html
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.grid import LEVEL_FR, LEVELS, VERDICTS
+from assistant.referentiel import PART_LABELS_FR
+from assistant.vocabulary import CHANGE_FR, LEVEL_FR, LEVELS, VERDICTS
 
 VERDICT_WEB = {
     "evidenced": "démontré",
@@ -20,9 +21,6 @@ VERDICT_WEB = {
 VERDICT_CLASS = {"evidenced": "v-ok", "partial": "v-partial", "not_evidenced": "v-no", "not_assessable": "v-na"}
 LEVEL_CLASS = {"acquis": "v-ok", "partiellement_acquis": "v-partial", "non_acquis": "v-no", "a_evaluer": "v-na"}
 CHANGE_ICON = {"improved": "↑", "regressed": "↓", "unchanged": "=", "not_comparable": "≠"}
-CHANGE_FR = {"improved": "progrès", "regressed": "recul", "unchanged": "inchangé", "not_comparable": "non comparable"}
-PART_FR = {"activities": "activités", "competencies": "compétences", "deliverables": "productions attendues",
-           "assessment_methods": "modalités d'évaluation", "criteria": "critères d'évaluation"}
 
 # Colours: text stays readable on each background (WCAG AA) and the verdict is also written out.
 CSS = """
@@ -193,7 +191,7 @@ def citations_html(citations: list) -> str:
         ident = c.indicator_id or c.criterion_id or f"unité {c.unit}"
         items.append(
             f'<div class="rc-cite" data-cite="{esc(ident)}"><strong>[{esc(ident)}]</strong> unité {esc(c.unit)} · '
-            f"{esc(PART_FR.get(c.part, c.part))} — « {esc(c.text)} »</div>"
+            f"{esc(PART_LABELS_FR.get(c.part, c.part))} — « {esc(c.text)} »</div>"
         )
     return "<h4>Sources citées</h4>" + "".join(items)
 
@@ -204,7 +202,7 @@ def citations_markdown(citations: list) -> str:
     lines = ["", "**Sources :**"]
     for n, c in enumerate(citations, 1):
         ident = c.indicator_id or c.criterion_id or f"unité {c.unit}"
-        lines.append(f"{n}. **[{ident}]** unité {c.unit} · {PART_FR.get(c.part, c.part)} — « {c.text} »")
+        lines.append(f"{n}. **[{ident}]** unité {c.unit} · {PART_LABELS_FR.get(c.part, c.part)} — « {c.text} »")
     return "\n".join(lines)
 
 
@@ -219,7 +217,7 @@ def referentiel_html(ref) -> str:  # noqa: ANN001 - referentiel.Referentiel
             for part in ("activities", "competencies", "deliverables", "assessment_methods"):
                 items = getattr(u, part)
                 if items:
-                    out.append(f"<p><strong>{esc(PART_FR[part].capitalize())}</strong></p>{_ul(items)}")
+                    out.append(f"<p><strong>{esc(PART_LABELS_FR[part].capitalize())}</strong></p>{_ul(items)}")
             for c in u.criteria:
                 out.append(f'<details class="rc-ref"><summary>{esc(c.id)} — {esc(c.title)}</summary><ul>')
                 out += [f"<li><strong>{esc(i.id)}</strong> {esc(i.text)}</li>" for i in c.indicators]

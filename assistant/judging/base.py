@@ -11,7 +11,6 @@ from assistant.documents import Chunk, ExtractedDocument
 from assistant.referentiel import Criterion, Indicator, Unit
 
 Verdict = Literal["evidenced", "partial", "not_evidenced", "not_assessable"]
-VERDICTS: tuple[Verdict, ...] = ("evidenced", "partial", "not_evidenced", "not_assessable")
 
 
 class Evidence(BaseModel):
