@@ -184,6 +184,14 @@ def excluded_chunks(chunks: list[Chunk], warnings: list[Warning]) -> set[str]:
     return out
 
 
+def document_evidence(
+    doc: ExtractedDocument, chunks: list[Chunk], vectors: np.ndarray, embeddings  # noqa: ANN001
+) -> tuple[list[Warning], DocumentEvidence]:
+    """The document's warnings, and its evidence index without the flagged passages."""
+    warnings = suspicious_and_hidden(doc)
+    return warnings, DocumentEvidence(doc, chunks, vectors, embeddings, excluded=excluded_chunks(chunks, warnings))
+
+
 def prepare_contexts(
     ref: Referentiel, unit: Unit, evidence: DocumentEvidence
 ) -> list[IndicatorContext]:
@@ -293,8 +301,7 @@ def assess_extracted(
     allow_uncertain_unit: bool = False,
     progress: Callable[[float, str], None] | None = None,
 ) -> Assessment:
-    warnings = suspicious_and_hidden(doc)
-    evidence = DocumentEvidence(doc, chunks, vectors, embeddings, excluded=excluded_chunks(chunks, warnings))
+    warnings, evidence = document_evidence(doc, chunks, vectors, embeddings)
     guess = None
     if unit_id is None:
         guess = detect_unit(ref, doc)

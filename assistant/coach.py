@@ -71,8 +71,7 @@ class Coach:
         if rebuild:
             report["document_chunks"] = self.store.rebuild(DOCUMENTS)
         for ref in list_referentiels(self.settings):
-            stats = self.referentiel_index(ref.id, rebuild=rebuild).ensure_indexed()
-            report[ref.id] = stats["passages"]
+            report[ref.id] = len(self.referentiel_index(ref.id, rebuild=rebuild).passages)
         return report
 
     def ask(self, question: str, *, referentiel: str | None = None, mode: str = "hybrid"):  # noqa: ANN201

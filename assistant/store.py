@@ -139,8 +139,7 @@ class Store:
     def collection(self, name: str, *, create: bool = True):  # noqa: ANN201
         """Open (or create) a collection, checking that it was filled with our model."""
         with self._lock:
-            existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
-            if name not in existing:
+            if name not in self.collection_names():
                 if not create:
                     return None
                 return self.client.create_collection(

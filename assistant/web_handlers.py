@@ -136,26 +136,14 @@ def check_upload(settings: Settings, path: str | Path | None) -> Path:
     """Refuse what is not a PDF or too large, before any work: extension, size, then the magic bytes."""
     if not path:
         raise UsageError("Aucun fichier reçu : choisissez un fichier PDF.", code="no_file")
+    from ingestion.pdf import precheck_pdf
+
     path = Path(path)
-    if not path.is_file():
-        raise PdfError("file_not_found", "Le fichier envoyé est introuvable : déposez-le de nouveau.")
-    name = path.name
     if path.suffix.lower() != ".pdf":
-        raise PdfError("not_pdf", f"Le fichier « {name} » n'est pas un PDF (extension « {path.suffix or 'aucune'} »). "
-                                  "Exportez votre document au format PDF (Fichier › Exporter › PDF) et renvoyez-le.")
-    size = path.stat().st_size
-    if size > settings.max_pdf_bytes:
-        mb = f"{size / (1024 * 1024):.1f}".replace(".", ",")
-        limit = f"{settings.max_pdf_bytes / (1024 * 1024):.1f}".replace(".", ",")
-        raise PdfError("pdf_too_large", f"Le fichier « {name} » pèse {mb} Mo, au-delà de la limite de {limit} Mo. "
-                                        "Réduisez sa taille (images compressées) ou découpez-le, puis renvoyez-le.")
-    with path.open("rb") as fh:
-        head = fh.read(64)
-    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    if not body.lstrip(b" \t\r\n\x00\x0c").startswith(b"%PDF-"):
-        raise PdfError("not_pdf", f"Le fichier « {name} » n'est pas un PDF, malgré son extension. Exportez votre "
-                                  "document au format PDF (Fichier › Exporter › PDF) et renvoyez ce fichier.")
-    return path
+        raise PdfError("not_pdf", f"Le fichier « {path.name} » n'est pas un PDF (extension "
+                                  f"« {path.suffix or 'aucune'} »). Exportez votre document au format PDF "
+                                  "(Fichier › Exporter › PDF) et renvoyez-le.")
+    return precheck_pdf(path, max_bytes=settings.max_pdf_bytes)
 
 
 def safe_name(original: str) -> str:

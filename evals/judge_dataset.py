@@ -63,15 +63,11 @@ def ensure_pdfs(docs: list[LabelledDoc]) -> None:
 
 
 def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
-    from assistant.assessment import excluded_chunks, prepare_contexts, suspicious_and_hidden
-    from assistant.judging.features import DocumentEvidence
+    from assistant.assessment import document_evidence, prepare_contexts
 
     ref = coach.referentiel()
     extracted, chunks = coach.read_document(doc.pdf)
-    vectors = coach.document_vectors(chunks)
-    warnings = suspicious_and_hidden(extracted)
-    evidence = DocumentEvidence(extracted, chunks, vectors, coach.embeddings,
-                                excluded=excluded_chunks(chunks, warnings))
+    _, evidence = document_evidence(extracted, chunks, coach.document_vectors(chunks), coach.embeddings)
     return prepare_contexts(ref, ref.unit(doc.unit), evidence)
 
 

@@ -798,6 +798,20 @@ def _read_source(source: Path | str | bytes, name: str, max_bytes: int) -> bytes
     return data
 
 
+def precheck_pdf(path: Path | str, *, max_bytes: int, file_name: str | None = None) -> Path:
+    """The cheap checks, before any work: the file exists, is not too large and starts like a PDF."""
+    path = Path(path)
+    name = file_name or path.name
+    if not path.is_file():
+        raise PdfError("file_not_found", f"Fichier introuvable : « {name} ». Vérifiez le fichier et renvoyez-le.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large_bytes(name, size, max_bytes)
+    with path.open("rb") as fh:
+        _pdf_body(fh.read(1024), name)
+    return path
+
+
 def _pdf_body(data: bytes, name: str) -> bytes:
     """The bytes from ``%PDF-`` on, allowing a BOM and a few bytes of whitespace before it."""
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
