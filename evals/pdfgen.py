@@ -408,8 +408,12 @@ def _furniture(header: str, footer_prefix: str, total: int | None, fonts: Fonts)
     return on_page
 
 
-def _build(story_factory, header, footer_prefix, total, fonts, meta_title, meta_author) -> tuple[bytes, int]:
-    """Build the PDF once; returns its bytes and its number of pages."""
+COLUMN_GAP = 0.8 * cm
+
+
+def _build(story_factory, header, footer_prefix, total, fonts, meta_title, meta_author,
+           columns: int = 1) -> tuple[bytes, int]:
+    """Build the PDF once (one or two text columns a page); returns its bytes and its number of pages."""
     buf = io.BytesIO()
     doc = BaseDocTemplate(
         buf, pagesize=PAGE_SIZE,
@@ -417,19 +421,24 @@ def _build(story_factory, header, footer_prefix, total, fonts, meta_title, meta_
         title=meta_title, author=meta_author, subject="", creator="rncp-coach evals",
         producer="rncp-coach evals (reportlab)", invariant=1,
     )
-    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame],
+    width = (doc.width - COLUMN_GAP * (columns - 1)) / columns
+    frames = [Frame(doc.leftMargin + i * (width + COLUMN_GAP), doc.bottomMargin, width, doc.height,
+                    id=f"col{i}", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+              for i in range(columns)]
+    doc.addPageTemplates([PageTemplate(id="page", frames=frames,
                                        onPage=_furniture(header, footer_prefix, total, fonts))])
-    doc.build(story_factory(doc.width))
+    doc.build(story_factory(width))
     return buf.getvalue(), doc.page
 
 
 def render_markdown_pdf_detailed(
     markdown_text: str, out_path: Path | str | None, *, header: str = "", footer_prefix: str = "",
-    meta_title: str = "", meta_author: str = "", page_total: bool = True,
+    meta_title: str = "", meta_author: str = "", page_total: bool = True, columns: int = 1,
 ) -> tuple[RenderResult, bytes]:
-    """Render and return the result details plus the PDF bytes (written to ``out_path`` if given)."""
+    """Render and return the result details plus the PDF bytes (written to ``out_path`` if given).
+
+    ``columns=2`` lays the text out in two columns, as some candidates' documents are.
+    """
     fonts, degrade = choose_fonts("\n".join([markdown_text, header, footer_prefix]))
     if degrade:
         markdown_text, header, footer_prefix = map(winansi_fallback, (markdown_text, header, footer_prefix))
@@ -441,9 +450,9 @@ def render_markdown_pdf_detailed(
         return build_flowables(blocks, fonts, width, sink)
 
     # First pass counts the pages, the second one writes "Page X / N".
-    pdf, pages = _build(story, header, footer_prefix, None, fonts, meta_title, meta_author)
+    pdf, pages = _build(story, header, footer_prefix, None, fonts, meta_title, meta_author, columns)
     if page_total:
-        pdf, _ = _build(story, header, footer_prefix, pages, fonts, meta_title, meta_author)
+        pdf, _ = _build(story, header, footer_prefix, pages, fonts, meta_title, meta_author, columns)
     starts = [sink[k] for k in sorted(sink)]
     if out_path is not None:
         out = Path(out_path)

@@ -74,7 +74,7 @@ def render_source(source: Path, out_dir: Path) -> DocReport:
     header = " — ".join(x for x in (author, title) if x)
     result, _ = render_markdown_pdf_detailed(
         body, out_dir / f"{doc_id}.pdf", header=header, footer_prefix=FOOTER_PREFIX,
-        meta_title=title, meta_author=author,
+        meta_title=title, meta_author=author, columns=2 if meta.get("layout") == "two-column" else 1,
     )
     report.pages = result.pages
 
