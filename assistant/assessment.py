@@ -204,10 +204,10 @@ def prepare_contexts(
     contexts = []
     for n, (crit, ind, hint) in enumerate(items):
         cands, retrieval = evidence.retrieve(unit, crit, ind, hint, qvecs[2 * n : 2 * n + 2])
-        feats, found = evidence.features(cands, hint, retrieval)
+        feats, found, check = evidence.features(cands, ind, hint, retrieval)
         contexts.append(IndicatorContext(unit=unit, criterion=crit, indicator=ind, hint=hint,
                                          document=evidence.document, candidates=cands, features=feats,
-                                         found_kinds=found))
+                                         found_kinds=found, checklist=check))
     return contexts
 
 

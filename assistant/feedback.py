@@ -36,6 +36,8 @@ def missing_clause(result: IndicatorResult, hint: Hint) -> str:
     """What is missing: the hint's own words, plus the signal kinds not found in the passages."""
     from assistant.judging.signals import MISSING_FR
 
+    if result.elements_missing:
+        return " ; ".join(result.elements_missing[:3])
     absent = [MISSING_FR[k] for k in result.looked_for if k not in result.found and k in MISSING_FR]
     if result.verdict == "not_evidenced" or not absent:
         return hint.missing
@@ -56,6 +58,7 @@ def indicator_feedback(result: IndicatorResult, indicator: Indicator, hint: Hint
         found=found,
         missing=missing_clause(result, hint),
         looked=t["looked_for"],
+        explanation=result.explanation or "",
     )
     if result.note:
         line += " " + result.note

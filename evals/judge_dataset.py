@@ -6,9 +6,11 @@ sources when missing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from assistant.coach import Coach
@@ -26,6 +28,7 @@ class LabelledDoc:
     profile: str
     pdf: Path
     labels: dict[str, str]  # indicator id -> verdict
+    group: str = ""  # documents that share a group (minimal pairs) stay in the same fold
 
 
 def labelled_docs(split: str = "dev") -> list[LabelledDoc]:
@@ -45,21 +48,37 @@ def labelled_docs(split: str = "dev") -> list[LabelledDoc]:
             doc_id=src.stem, unit=str(meta["unit"]), split=meta["split"], profile=meta.get("profile", ""),
             pdf=PDFS / f"{src.stem}.pdf",
             labels={k: v["verdict"] for k, v in labels["indicators"].items()},
+            group=str(meta.get("group") or src.stem),
         ))
     ensure_pdfs(out)
     return out
 
 
 def ensure_pdfs(docs: list[LabelledDoc]) -> None:
-    from evals.pdfgen import parse_source, render_markdown_pdf
+    """Render the missing PDFs exactly as ``make_pdfs`` does (same furniture, same layout)."""
+    from evals.deliverables.make_pdfs import render_source
 
     for d in docs:
-        if d.pdf.exists():
-            continue
-        meta, body = parse_source(SOURCES / f"{d.doc_id}.md")
-        d.pdf.parent.mkdir(parents=True, exist_ok=True)
-        render_markdown_pdf(body, d.pdf, header=f"{meta.get('author', '')} — {meta.get('title', '')}",
-                            meta_title=meta.get("title", ""), meta_author=meta.get("author", ""))
+        if not d.pdf.exists():
+            render_source(SOURCES / f"{d.doc_id}.md", d.pdf.parent)
+
+
+CACHE = Path(__file__).parent / "results" / "vectors"
+
+
+def cached_vectors(coach: Coach, chunks) -> np.ndarray:  # noqa: ANN001
+    """Chunk vectors, cached on disk by model and passage text (evals re-read the same PDFs often)."""
+    from assistant.coach import chunk_passage
+
+    texts = [chunk_passage(c) for c in chunks]
+    key = hashlib.sha256(("\x1f".join([coach.settings.embeddings, *texts])).encode()).hexdigest()[:32]
+    path = CACHE / f"{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = coach.document_vectors(chunks)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
 
 
 def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
@@ -67,18 +86,19 @@ def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
 
     ref = coach.referentiel()
     extracted, chunks = coach.read_document(doc.pdf)
-    _, evidence = document_evidence(extracted, chunks, coach.document_vectors(chunks), coach.embeddings)
+    _, evidence = document_evidence(extracted, chunks, cached_vectors(coach, chunks), coach.embeddings)
     return prepare_contexts(ref, ref.unit(doc.unit), evidence)
 
 
 def feature_rows(coach: Coach, docs: list[LabelledDoc]) -> list[dict]:
-    """One row per labelled, written indicator: features, label, doc and unit."""
+    """One row per labelled, written indicator: features, label, doc, group, split and unit."""
     rows = []
     for d in docs:
         for ctx in contexts_for(coach, d):
             label = d.labels[ctx.indicator.id]
             if label == "not_assessable" or not ctx.hint.written:
                 continue
-            rows.append({"doc": d.doc_id, "unit": d.unit, "indicator": ctx.indicator.id,
-                         "criterion": ctx.criterion.id, "label": label, **ctx.features})
+            rows.append({"doc": d.doc_id, "group": d.group, "split": d.split, "unit": d.unit,
+                         "indicator": ctx.indicator.id, "criterion": ctx.criterion.id, "label": label,
+                         **ctx.features})
     return rows

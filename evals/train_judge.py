@@ -1,15 +1,19 @@
 """Train the offline judge on the dev split and write ``assistant/data/judge_model.json``.
 
-    python -m evals.train_judge [--cv]
+    python -m evals.train_judge [--dry-run]
 
-Two logistic heads (scikit-learn) on standardised features: P(evidenced or partial) and
-P(evidenced). Thresholds are chosen by leave-one-document-out cross-validation on the dev split to
-maximise linear-weighted kappa; the held-out split is never read here.
+One ordinal model (cumulative logit, ``assistant/judging/ordinal.py``) over the checklist features.
+Honest figures, all on the dev split (the held-out split is never read here):
+- grouped cross-validation: one fold per document group (a minimal pair stays together), with the
+  decision shifts chosen *inside* each training fold by an inner grouped cross-validation;
+- leave-one-unit-out: each unit judged by a model trained on the five others (a unit the model never
+  saw is what a new référentiel looks like); its criteria get no offset.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 from datetime import UTC, datetime
@@ -17,96 +21,141 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.agreement import weighted_kappa
-from assistant.coach import Coach
+from assistant.judging import ordinal
 from assistant.judging.features import FEATURES
-from assistant.settings import Settings
-from evals.judge_dataset import feature_rows, labelled_docs
+from assistant.judging.offline import drops_a_level
+from evals.metrics import ORDER, line, scores
 
 MODEL_PATH = Path(__file__).parents[1] / "assistant" / "data" / "judge_model.json"
-ORDER = {"not_evidenced": 0, "partial": 1, "evidenced": 2}
-C = 0.5
+ROWS_CACHE = Path(__file__).parent / "results" / "judge_rows.json"
+L2, L2_OFFSET = 2.0, 5.0
+SHIFT_GRID = np.round(np.arange(-0.25, 0.251, 0.05), 2)
+INNER_FOLDS = 4
+REVIEW_BELOW = 0.5
 
 
-def fit_heads(X: np.ndarray, y: np.ndarray) -> dict:
-    from sklearn.linear_model import LogisticRegression
+def load_rows(split: str = "dev", *, refresh: bool = True) -> list[dict]:
+    from assistant.coach import Coach
+    from assistant.settings import Settings
+    from evals.judge_dataset import feature_rows, labelled_docs
 
-    mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
-    Z = (X - mean) / scale
-    heads = {}
-    for name, target in (("any", y >= 1), ("full", y >= 2)):
-        lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(Z, target)
-        heads[name] = {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
-    return {"mean": mean.tolist(), "scale": scale.tolist(), **heads}
-
-
-def predict(model: dict, X: np.ndarray, t_any: float, t_full: float) -> np.ndarray:
-    Z = (X - np.array(model["mean"])) / np.array(model["scale"])
-    p_any = 1 / (1 + np.exp(-(Z @ np.array(model["any"]["coef"]) + model["any"]["intercept"])))
-    p_full = np.minimum(1 / (1 + np.exp(-(Z @ np.array(model["full"]["coef"]) + model["full"]["intercept"]))), p_any)
-    return np.where(p_any < t_any, 0, np.where(p_full >= t_full, 2, 1))
+    docs = labelled_docs(split)
+    with tempfile.TemporaryDirectory() as home:
+        rows = feature_rows(Coach(Settings(home=Path(home))), docs)
+    return rows
 
 
-def cross_validated(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Leave-one-document-out: the out-of-fold (p_any, p_full) for every row."""
-    X = np.array([[r[f] for f in FEATURES] for r in rows])
+def arrays(rows: list[dict]):  # noqa: ANN201
+    X = np.array([[r[f] for f in FEATURES] for r in rows], dtype=float)
     y = np.array([ORDER[r["label"]] for r in rows])
-    docs = np.array([r["doc"] for r in rows])
-    folds = []
-    for d in sorted(set(docs)):
-        test = docs == d
-        folds.append((test, fit_heads(X[~test], y[~test])))
-    return X, y, folds
+    return X, y, [r["criterion"] for r in rows], np.array([r["group"] for r in rows])
 
 
-def choose_thresholds(X: np.ndarray, y: np.ndarray, folds: list) -> tuple[float, float, float]:
-    best = (0.5, 0.5, -1.0)
-    for t_any in np.arange(0.3, 0.71, 0.05):
-        for t_full in np.arange(0.3, 0.71, 0.05):
-            pred = np.empty_like(y)
-            for test, model in folds:
-                pred[test] = predict(model, X[test], t_any, t_full)
-            k = weighted_kappa(y, pred)
-            if k > best[2]:
-                best = (float(round(t_any, 2)), float(round(t_full, 2)), k)
+def class_weights(y: np.ndarray) -> np.ndarray:
+    counts = np.bincount(y, minlength=3).astype(float)
+    w = (len(y) / (3 * np.maximum(counts, 1))) ** 0.5  # half-way to balanced
+    return w[y]
+
+
+def fit(X, y, crits, *, offsets: bool = True) -> dict:  # noqa: ANN001
+    return ordinal.fit(X, y, crits if offsets else ["all"] * len(y), l2=L2, l2_offset=L2_OFFSET,
+                       sample_weight=class_weights(y), feature_names=FEATURES)
+
+
+def objective(y: np.ndarray, pred: np.ndarray) -> float:
+    s = scores(y, pred)
+    return s["kappa"]
+
+
+def folds_of(groups: np.ndarray, k: int) -> list[np.ndarray]:
+    """Deterministic grouped folds: groups sorted by name, dealt round-robin."""
+    names = sorted(set(groups))
+    return [np.isin(groups, names[i::k]) for i in range(min(k, len(names)))]
+
+
+def choose_shifts(X, y, crits, groups, *, offsets: bool = True) -> tuple[float, float]:  # noqa: ANN001
+    """Decision shifts maximising kappa on inner out-of-fold probabilities (training rows only)."""
+    probs = np.zeros((len(y), 3))
+    crits = np.array(crits)
+    for test in folds_of(groups, INNER_FOLDS):
+        model = fit(X[~test], y[~test], list(crits[~test]), offsets=offsets)
+        probs[test] = ordinal.predict_proba(model, X[test], list(crits[test]))
+    best, best_score = (0.0, 0.0), -1.0
+    for s0, s1 in itertools.product(SHIFT_GRID, SHIFT_GRID):
+        score = objective(y, with_drop_rule(X, ordinal.decide(probs, (s0, s1))))
+        if score > best_score + 1e-9:
+            best, best_score = (float(s0), float(s1)), score
     return best
+
+
+def with_drop_rule(X: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """The product's rule on top of the model (``OfflineJudge``): a deferred subject is not « evidenced »."""
+    drop = np.array([drops_a_level(dict(zip(FEATURES, x, strict=True))) for x in X], dtype=bool)
+    return np.where((pred == 2) & drop, 1, pred)
+
+
+def out_of_fold(X, y, crits, groups, tests: list[np.ndarray], *, offsets: bool = True) -> np.ndarray:  # noqa: ANN001
+    pred = np.full(len(y), -1)
+    crits = np.array(crits)
+    for test in tests:
+        train = ~test
+        shifts = choose_shifts(X[train], y[train], list(crits[train]), groups[train], offsets=offsets)
+        model = fit(X[train], y[train], list(crits[train]), offsets=offsets)
+        pred[test] = ordinal.decide(ordinal.predict_proba(model, X[test], list(crits[test])), shifts)
+    return with_drop_rule(X, pred)
+
+
+def report(rows: list[dict], *, verbose: bool = True) -> dict:
+    X, y, crits, groups = arrays(rows)
+    units = np.array([r["unit"] for r in rows])
+    cv_tests = [groups == g for g in sorted(set(groups))]
+    cv = out_of_fold(X, y, crits, groups, cv_tests)
+    louo = out_of_fold(X, y, crits, groups, [units == u for u in sorted(set(units))], offsets=False)
+    out = {"cv": scores(y, cv), "louo": scores(y, louo),
+           "cv_by_unit": {u: scores(y[units == u], cv[units == u]) for u in sorted(set(units))},
+           "louo_by_unit": {u: scores(y[units == u], louo[units == u]) for u in sorted(set(units))}}
+    if verbose:
+        print(f"dev: {len(rows)} labelled indicators from {len(set(r['doc'] for r in rows))} documents "
+              f"({len(set(groups))} groups); labels not/partial/evidenced = {np.bincount(y, minlength=3).tolist()}")
+        print(line("grouped CV (leave-one-group-out)", out["cv"]))
+        print(line("leave-one-unit-out", out["louo"]))
+        for u in sorted(set(units)):
+            print(line(f"  unit {u} CV", out["cv_by_unit"][u]))
+            print(line(f"  unit {u} unseen (LOUO)", out["louo_by_unit"][u]))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="cross-validate only, write nothing")
+    parser.add_argument("--cached", action="store_true", help="reuse the feature rows of the last run")
     args = parser.parse_args()
-    docs = labelled_docs("dev")
-    with tempfile.TemporaryDirectory() as home:
-        coach = Coach(Settings(home=Path(home)))
-        rows = feature_rows(coach, docs)
-    X, y, folds = cross_validated(rows)
-    t_any, t_full, kappa = choose_thresholds(X, y, folds)
-    pred = np.empty_like(y)
-    for test, model in folds:
-        pred[test] = predict(model, X[test], t_any, t_full)
-    binary = float(np.mean((pred >= 1) == (y >= 1)))
-    acc = float(np.mean(pred == y))
-    print(f"dev rows: {len(rows)} from {len(docs)} documents; label counts: "
-          f"{ {k: int((y == v).sum()) for k, v in ORDER.items()} }")
-    print(f"leave-one-document-out on dev: binary {binary:.3f}, 3-class {acc:.3f}, kappa {kappa:.3f} "
-          f"(thresholds any={t_any}, full={t_full}); 'evidenced everywhere' binary: {np.mean(y >= 1):.3f}")
-    model = fit_heads(X, y)
-    for head in ("any", "full"):
-        ranked = sorted(zip(FEATURES, model[head]["coef"], strict=True), key=lambda kv: -abs(kv[1]))
-        print(f"  {head}: " + ", ".join(f"{f}={w:+.2f}" for f, w in ranked[:6]))
+    if args.cached and ROWS_CACHE.exists():
+        rows = json.loads(ROWS_CACHE.read_text())
+    else:
+        rows = load_rows("dev")
+        ROWS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        ROWS_CACHE.write_text(json.dumps(rows))
+    figures = report(rows)
+    X, y, crits, groups = arrays(rows)
+    shifts = choose_shifts(X, y, crits, groups)
+    model = fit(X, y, crits)
+    ranked = sorted(zip(FEATURES, model["coef"], strict=True), key=lambda kv: -abs(kv[1]))
+    print("  weights: " + ", ".join(f"{f}={w:+.2f}" for f, w in ranked))
+    print(f"  decision shifts: {shifts}")
     if args.dry_run:
         return
     out = {
         "version": datetime.now(UTC).strftime("%Y%m%d"),
-        "trained_on": {"documents": len(docs), "rows": len(rows), "split": "dev"},
-        "cv": {"binary": round(binary, 3), "accuracy": round(acc, 3), "kappa": round(kappa, 3)},
-        "features": list(FEATURES),
-        "thresholds": {"any": t_any, "full": t_full},
+        "trained_on": {"documents": len({r['doc'] for r in rows}), "rows": len(rows), "split": "dev"},
+        "cv": figures["cv"], "louo": figures["louo"],
         **model,
+        "shifts": list(shifts),
+        "review_below": REVIEW_BELOW,
+        "conflict_drop": True,
     }
     MODEL_PATH.write_text(json.dumps(out, indent=1), encoding="utf-8")
-    print(f"wrote {MODEL_PATH.relative_to(Path.cwd()) if MODEL_PATH.is_relative_to(Path.cwd()) else MODEL_PATH}")
+    print(f"wrote {MODEL_PATH.name}")
 
 
 if __name__ == "__main__":

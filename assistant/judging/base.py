@@ -34,6 +34,12 @@ class IndicatorResult(BaseModel):
     pages_examined: list[int] = Field(default_factory=list)
     judge: str = "offline"
     note: str | None = None
+    # The checklist behind the verdict: elements shown, elements missing (French phrases), and whether
+    # the judge is unsure enough that a juror should look first (« à vérifier »).
+    elements_found: list[str] = Field(default_factory=list)
+    elements_missing: list[str] = Field(default_factory=list)
+    explanation: str | None = None
+    review: bool = False
 
 
 @dataclass
@@ -58,6 +64,7 @@ class IndicatorContext:
     candidates: list[Candidate]
     features: dict[str, float] = field(default_factory=dict)
     found_kinds: list[str] = field(default_factory=list)
+    checklist: object | None = None  # checklist.ChecklistResult
 
 
 class Judge(Protocol):

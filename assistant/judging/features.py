@@ -18,6 +18,7 @@ from assistant.documents import Chunk, ExtractedDocument
 from assistant.embeddings import embed_array
 from assistant.french import tokens
 from assistant.judging.base import Candidate
+from assistant.judging.checklist import ChecklistResult, checklist_for, evaluate
 from assistant.judging.hints import Hint
 from assistant.judging.signals import count_signals, words
 from assistant.referentiel import Criterion, Indicator, Unit
@@ -25,25 +26,32 @@ from assistant.retrieval import BM25, rrf
 
 SPECIFIC_KINDS = ("figures", "percent", "amounts", "dates", "names", "sources")
 TOP_K = 3
+CHECK_K = 5  # passages whose sentences the checklist reads
+CHECK_MARGIN = 0.05  # ... when their dense score is within this of the best one, or they match lexically
 
+# Every feature is local to the indicator: computed on the passages retrieved for it. The document as
+# a whole only serves as a normaliser (dense_z, spec_rel), never as evidence.
 FEATURES = (
-    "dense_ind",
     "dense_hint",
     "dense_z",
     "lex_top",
     "kw_cov",
-    "req_cov_top",
-    "req_dens_top",
-    "req_hits_top",
-    "spec_dens_top",
-    "vague_dens_top",
-    "req_cov_doc",
-    "spec_dens_doc",
-    "vague_dens_doc",
+    "ck_cov",
+    "ck_missing",
+    "ck_strength",
+    "ck_pair",
+    "ck_plural",
+    "defer_top",
+    "defer_key",
+    "conflict",
+    "vague_top",
+    "hedge_top",
+    "topic_sents",
+    "topic_spec",
+    "topic_hedged",
+    "spec_rel",
     "n_relevant",
 )
-
-
 def _per100(count: float, n_words: int) -> float:
     return math.log1p(100.0 * count / max(n_words, 20))
 
@@ -102,10 +110,17 @@ class DocumentEvidence:
         feats["n_relevant"] = math.log1p(int(close.sum()))
         return cands, feats
 
+    def checklist_passages(self, cands: list[Candidate]) -> list[Candidate]:
+        """The retrieved passages the checklist reads: the best ones, wherever they sit in the document."""
+        if not cands:
+            return []
+        best = max(c.dense for c in cands)
+        return [c for c in cands[:CHECK_K] if c.dense >= best - CHECK_MARGIN or c.lexical > 0]
+
     def features(
-        self, cands: list[Candidate], hint: Hint, retrieval: dict[str, float]
-    ) -> tuple[dict[str, float], list[str]]:
-        """The feature vector for one indicator, and the required signal kinds found in its passages."""
+        self, cands: list[Candidate], indicator: Indicator, hint: Hint, retrieval: dict[str, float]
+    ) -> tuple[dict[str, float], list[str], ChecklistResult]:
+        """The feature vector for one indicator, the signal kinds found in its passages, and its checklist."""
         top = cands[:TOP_K]
         index = {c.id: i for i, c in enumerate(self.chunks)}
         top_counts: Counter[str] = Counter()
@@ -116,27 +131,36 @@ class DocumentEvidence:
             top_counts.update(self.chunk_signals[i])
             top_words += self.chunk_words[i]
             text.append(f"{cand.chunk.heading or ''} {cand.chunk.text}")
-        required = list(hint.signals)
-        found = [k for k in required if top_counts.get(k, 0) > 0]
-        req_hits = sum(top_counts.get(k, 0) for k in required)
+        found = [k for k in hint.signals if top_counts.get(k, 0) > 0]
         kw = [set(tokens(k)) for k in hint.keywords]
         top_tokens = set(tokens(" ".join(text)))
         kw_cov = sum(1 for k in kw if k and k <= top_tokens) / len(kw) if kw else 0.0
+        topic = set(tokens(" ".join([indicator.text, *hint.keywords])))
+        keys = set(tokens(" ".join(hint.keywords))) or topic
+        check = evaluate(checklist_for(indicator, hint), self.checklist_passages(cands), topic, keys)
+        spec_top = _per100(sum(top_counts.get(k, 0) for k in SPECIFIC_KINDS), top_words)
+        spec_doc = _per100(sum(self.doc_signals.get(k, 0) for k in SPECIFIC_KINDS), self.doc_words)
         feats = dict(retrieval)
         feats.update(
             {
                 "kw_cov": kw_cov,
-                "req_cov_top": len(found) / len(required) if required else 0.0,
-                "req_dens_top": _per100(req_hits, top_words),
-                "req_hits_top": math.log1p(req_hits),
-                "spec_dens_top": _per100(sum(top_counts.get(k, 0) for k in SPECIFIC_KINDS), top_words),
-                "vague_dens_top": _per100(top_counts.get("vague", 0), top_words),
-                "req_cov_doc": (
-                    sum(1 for k in required if self.doc_signals.get(k, 0) > 0) / len(required) if required else 0.0
-                ),
-                "spec_dens_doc": _per100(sum(self.doc_signals.get(k, 0) for k in SPECIFIC_KINDS), self.doc_words),
-                "vague_dens_doc": _per100(self.doc_signals.get("vague", 0), self.doc_words),
+                "ck_cov": check.coverage,
+                "ck_missing": float(len(check.missing)),
+                "ck_strength": check.strength,
+                "ck_pair": check.pair_ratio,
+                "ck_plural": check.plural_shortfall,
+                "defer_top": math.log1p(len(check.deferrals)),
+                "defer_key": math.log1p(len(check.key_deferrals)),
+                "conflict": float(check.conflict),
+                "vague_top": _per100(top_counts.get("vague", 0), top_words),
+                "spec_rel": spec_top - spec_doc,
+                "hedge_top": _per100(top_counts.get("hedge", 0), top_words),
+                "topic_sents": math.log1p(len(check.on_topic)),
+                "topic_spec": (math.log1p(sum(x.specific for x in check.on_topic) / len(check.on_topic))
+                               if check.on_topic else 0.0),
+                "topic_hedged": (sum(x.hedged for x in check.on_topic) / len(check.on_topic)
+                                 if check.on_topic else 0.0),
             }
         )
         feats.setdefault("n_relevant", 0.0)
-        return {name: float(feats.get(name, 0.0)) for name in FEATURES}, found
+        return {name: float(feats.get(name, 0.0)) for name in FEATURES}, found, check

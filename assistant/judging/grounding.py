@@ -29,7 +29,7 @@ def quote_is_on_page(doc: ExtractedDocument, page: int, quote: str) -> bool:
     return normalise(quote) in normalise(doc.pages[page - 1].text)
 
 
-def _shorten(sentence: str) -> str:
+def shorten(sentence: str) -> str:
     sentence = sentence.strip()
     if len(sentence) <= MAX_QUOTE:
         return sentence
@@ -73,7 +73,7 @@ def select_quotes(
             if score > best_score:
                 best, best_score = sent, score
         if best and all(normalise(best) != normalise(e.quote) for _, e in scored):
-            scored.append((best_score, Evidence(page=cand.chunk.page, quote=_shorten(best))))
+            scored.append((best_score, Evidence(page=cand.chunk.page, quote=shorten(best))))
     if not scored:
         return []
     scored.sort(key=lambda se: -se[0])

@@ -82,4 +82,5 @@ def hint_for(ref: Referentiel, indicator: Indicator) -> Hint:
         missing=data.get("missing") or base.missing,
         advice=data.get("advice") or base.advice,
         source="referentiel",
+        extra={"checklist": data["checklist"]} if data.get("checklist") else {},
     )

@@ -58,6 +58,18 @@ def _facts(ctx: IndicatorContext) -> str:
     return "; ".join(parts) or "aucun fait particulier"
 
 
+def _checklist(ctx: IndicatorContext) -> str:
+    """The same checklist the offline judge uses: the elements demanded, and what it found missing."""
+    from assistant.judging.checklist import ChecklistResult, checklist_for
+
+    check = ctx.checklist if isinstance(ctx.checklist, ChecklistResult) else None
+    items = check.checklist.elements if check else checklist_for(ctx.indicator, ctx.hint).elements
+    text = "; ".join(e.label for e in items)
+    if check and check.unmet():
+        text += " — manquant d'après l'analyse automatique : " + "; ".join(check.unmet())
+    return text or "aucun"
+
+
 def build_messages(contexts: list[IndicatorContext], warnings: list[str], referentiel_title: str) -> list:
     prompt = load_yaml(PROMPT_FILE)
     first = contexts[0]
@@ -71,7 +83,8 @@ def build_messages(contexts: list[IndicatorContext], warnings: list[str], refere
         prompt["user"],
         unit_id=first.unit.id, unit_title=first.unit.title,
         criterion_id=first.criterion.id, criterion_title=first.criterion.title,
-        indicators=[{"id": c.indicator.id, "text": c.indicator.text, "facts": _facts(c)} for c in contexts],
+        indicators=[{"id": c.indicator.id, "text": c.indicator.text, "facts": _facts(c),
+                     "checklist": _checklist(c)} for c in contexts],
         warnings="; ".join(w[:200] for w in warnings),
         passages=passages,
     )

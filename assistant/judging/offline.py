@@ -1,22 +1,34 @@
 """The default judge: deterministic, offline, learned from labelled examples.
 
-Two logistic heads over the features of ``features.py`` (trained by ``evals/train_judge.py``, shipped
-as plain JSON): P(the indicator is at least partly evidenced) and P(it is fully evidenced). The
-verdict follows thresholds chosen on the training documents; every verdict carries its features and
-the weight each one pulled with, so feedback can explain it and jurors can trust it.
+Each indicator is judged on its own evidence: the checklist features of the passages retrieved for it
+(``features.py``, ``checklist.py``) go into one ordinal model (``ordinal.py``, trained by
+``evals/train_judge.py``, shipped as plain JSON). The verdict is the ordinal decision; its confidence
+is the probability of that verdict, and a verdict below the review threshold is marked « à vérifier ».
+When the document shows the element on one page and defers it on another, the verdict drops one level
+and both passages are quoted. Every verdict carries its features, probabilities, the features that
+pulled hardest, and a sentence naming the elements found and missing.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from functools import lru_cache
 from importlib import resources
 
 from assistant.judging.base import IndicatorContext, IndicatorResult
+from assistant.judging.checklist import ChecklistResult
+from assistant.judging.explain import checklist_quotes, explain
 from assistant.judging.features import FEATURES
+from assistant.judging.grounding import shorten
+from assistant.judging.ordinal import LEVELS, decide, probabilities
 
 MODEL_FILE = "judge_model.json"
+
+
+def drops_a_level(features: dict[str, float]) -> bool:
+    """An « evidenced » verdict drops to « partial » when the best passages also defer the indicator's own
+    subject, or when one page shows it and another defers it: both are quoted and a juror decides."""
+    return features.get("defer_key", 0.0) > 0 or features.get("conflict", 0.0) > 0
 
 
 @lru_cache(maxsize=1)
@@ -25,34 +37,30 @@ def load_model() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
-
-
 class OfflineJudge:
     name = "offline"
 
     def __init__(self, model: dict | None = None) -> None:
         self.model = model if model is not None else load_model()
+        if self.model.get("kind") != "cumulative_logit":
+            raise ValueError("judge model: expected a cumulative_logit model (retrain with evals/train_judge.py)")
         missing = [f for f in self.model["features"] if f not in FEATURES]
         if missing:
             raise ValueError(f"judge model uses unknown features: {missing}")
 
-    def probabilities(self, features: dict[str, float]) -> tuple[float, float, dict[str, float]]:
-        m = self.model
-        x = [(features[f] - mu) / sd for f, mu, sd in zip(m["features"], m["mean"], m["scale"], strict=True)]
-        contrib = {}
-        heads = []
-        for head in ("any", "full"):
-            w, b = m[head]["coef"], m[head]["intercept"]
-            z = b + sum(wi * xi for wi, xi in zip(w, x, strict=True))
-            heads.append(_sigmoid(z))
-            if head == "any":
-                contrib = {f: wi * xi for f, wi, xi in zip(m["features"], w, x, strict=True)}
-        p_any, p_full = heads
-        return p_any, min(p_full, p_any), contrib
+    def decide(self, features: dict[str, float], criterion_id: str, check: ChecklistResult | None):  # noqa: ANN201
+        """(verdict, confidence, probabilities, pulls, conflict_applied) for one indicator."""
+        import numpy as np
+
+        probs, pulls = probabilities(self.model, features, criterion_id)
+        level = int(decide(np.array(probs), self.model.get("shifts", (0.0, 0.0))))
+        conflict = level == 2 and self.model.get("conflict_drop", True) and drops_a_level(features)
+        if conflict:
+            level = 1
+        return LEVELS[level], probs[level], probs, pulls, conflict
 
     def judge(self, ctx: IndicatorContext) -> IndicatorResult:
+        check = ctx.checklist if isinstance(ctx.checklist, ChecklistResult) else None
         base = {
             "indicator_id": ctx.indicator.id,
             "criterion_id": ctx.criterion.id,
@@ -63,16 +71,23 @@ class OfflineJudge:
         }
         if not ctx.hint.written:
             return IndicatorResult(verdict="not_assessable", confidence=1.0, **base)
-        p_any, p_full, contrib = self.probabilities(ctx.features)
-        t_any, t_full = self.model["thresholds"]["any"], self.model["thresholds"]["full"]
-        if p_any < t_any:
-            verdict, confidence = "not_evidenced", 1.0 - p_any
-        elif p_full >= t_full:
-            verdict, confidence = "evidenced", p_full
-        else:
-            verdict, confidence = "partial", max(p_any - p_full, 0.34)
+        verdict, confidence, probs, pulls, conflict = self.decide(ctx.features, ctx.criterion.id, check)
         signals = {k: round(v, 3) for k, v in ctx.features.items()}
-        signals.update({"p_any": round(p_any, 3), "p_full": round(p_full, 3)})
-        top = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:3]
+        signals.update({f"p_{name}": round(p, 3) for name, p in zip(LEVELS, probs, strict=True)})
+        top = sorted(pulls.items(), key=lambda kv: -abs(kv[1]))[:3]
         signals.update({f"pull_{k}": round(v, 3) for k, v in top})
-        return IndicatorResult(verdict=verdict, confidence=round(float(confidence), 3), signals=signals, **base)
+        if conflict:
+            signals["conflict_drop"] = 1.0
+        evidence = [e.model_copy(update={"quote": shorten(e.quote)}) for e in checklist_quotes(check, verdict)]
+        return IndicatorResult(
+            verdict=verdict,
+            confidence=round(float(confidence), 3),
+            signals=signals,
+            evidence=evidence if verdict != "not_evidenced" else [e for e in evidence if check and any(
+                e.quote == shorten(d.text) for d in check.deferrals)],
+            elements_found=[e.label for e in check.checklist.elements if check.found.get(e.id)] if check else [],
+            elements_missing=check.unmet() if check else [],
+            explanation=explain(verdict, check),
+            review=confidence < self.model.get("review_below", 0.5) or conflict,
+            **base,
+        )

@@ -106,6 +106,61 @@ _VAGUE = re.compile(
     r"de maniere generale|bien|important(?:e|s)?|efficace(?:s)?|adaptee?s?|pertinente?s?|"
     r"fiables?|optimal(?:e|es)?|maximum|au mieux)\b"
 )
+# What the candidate says is not done (yet): deferral, admitted absence, scope exclusion.
+_PP = (  # what is deferred when it is "to be ..." (not plain future actions: « sera lancée le 3 mars »)
+    r"(?:revu|defini|precise|etabli|affine|chiffre|determine|fixe|valide|formalise|arbitre|estime|decide|"
+    r"quantifie|date|planifie|detaille|consolide|complete|confirme|approfondi|etudie)"
+)
+_DEFERRAL = re.compile(
+    r"\ba (?:definir|preciser|valider|confirmer|determiner|completer|affiner|chiffrer|revoir|arbitrer|"
+    r"etudier|consolider|construire|formaliser|negocier|planifier|quantifier|prevoir|trouver|approfondir)\b|"
+    r"\brest(?:e|ent|era|eront) a \w+|"
+    rf"\b(?:sera|seront|serait|seraient|devra|devront)(?: \w+){{0,2}} {_PP}e?s?\b|"
+    r"\bdans un (?:second|deuxieme|prochain|autre) temps|\bulterieurement|\bplus tard\b|\bpar la suite\b|"
+    r"\bhors (?:du |de ce |de notre )?(?:perimetre|champ|sujet|cadre)|\bpas encore\b|"
+    r"\b(?:n'|ne )(?:a|ont|avons|avais|avait|ai|est|sont|sera|seront)(?: \w+)? pas (?:encore |pu |eu |ete |su )?"
+    r"(?:le temps|pu|eu|ete|fait|realise|mesure|chiffre|defini|prevu|identifie|formalise|etudie|possible|"
+    r"disponible|connu|encore)|"
+    rf"\bnon (?:encore )?{_PP}e?s?\b|\bfaute de (?:temps|budget|moyens|donnees|recul|informations?|acces)|"
+    r"\ben attente (?:de|d')|\ben cours de (?:definition|validation|reflexion|chiffrage|redaction|construction)|"
+    r"\bprochaine etape|\btbd\b|\b(?:nous n'avons|je n'ai|on n'a) (?:pas|aucune?) (?:encore|pu|eu|le temps|"
+    r"reussi|obtenu|trouve|mesure|chiffre|defini|fixe|demande|recu|de donnees|de chiffres?|de devis|de retour|"
+    r"d'indicateurs?|d'objectifs?|de budget|de date|acces|moyen)|"
+    r"\bpas (?:de|d') (?:donnees|chiffres?|budget|devis|date|echeance|calendrier|indicateurs?|objectifs?)\b|"
+    r"\baucune? (?:\w+ )?(?:n'a|n'est|n'ont|ne sont|n'a ete|n'ont ete|prevue?s?|definie?s?|chiffree?s?|"
+    r"formalisee?s?|datee?s?|encore)|"
+    r"\bsans (?:date|echeance|chiffrage|montant|budget|objectif|indicateur|cible|devis|source|mesure|parade|"
+    r"calendrier|delai)s?\b|\bpour l'instant\b|\bpour le moment\b|\bsi le temps le permet\b|\bidealement\b"
+)
+_REASON = re.compile(
+    r"\b(?:car|parce que|puisque|afin de|afin que|pour que|c'est pourquoi|ce qui (?:permet|explique|montre)|"
+    r"en effet|donc|ainsi|grace a|etant donne|compte tenu|au regard de|justifi\w+|argument\w*|raison\w*|"
+    r"repond(?:ant)? a|coherente? avec|en raison de|du fait de|permet(?:tant|tra)? de)\b"
+)
+_EVALUATION = re.compile(
+    r"\b(?:efficac\w*|performant\w*|reussi\w*|echec\w*|forces?|faiblesses?|points? forts?|points? faibles?|"
+    r"atouts?|limites?|inconvenients?|avantages?|risque de|mieux que|moins bien|plus efficace|moins efficace|"
+    r"fonctionne|ne fonctionne pas|succes|resultats?|retour sur investissement|impact|porte ses fruits|"
+    r"s'essouffl\w*|decevant\w*|convaincant\w*|pertinen\w*|en retrait|en avance|leader|challenger|"
+    r"menace|opportunite)\b"
+)
+_MEASURE = re.compile(
+    r"\b(?:pour (?:eviter|limiter|reduire|prevenir|parer|anticiper)|(?:parade|mesure preventive|mesure corrective|"
+    r"solution de repli|plan b|plan de secours|alternative|marge|reserve|provision|clause|penalite|assurance|"
+    r"double validation|validation prealable|back-?up|sauvegarde|test prealable|repetition|doublure|"
+    r"prestataire de secours|report)s?|en cas de|si \w+ (?:ne|n')|nous prevoyons|nous avons prevu)\b"
+)
+_LIMIT = re.compile(
+    r"\b(?:limites?|inconvenients?|points? faibles?|faiblesses?|risques?|contraintes?|cout eleve|plus cher|"
+    r"moins|mais|cependant|toutefois|en revanche|neanmoins|par contre|desavantages?)\b"
+)
+_ADVANTAGE = re.compile(
+    r"\b(?:avantages?|atouts?|points? forts?|forces?|benefices?|interets?|permet(?:trait)? de|plus\b)"
+)
+_HEDGE = re.compile(
+    r"\b(?:\w{3,}(?:rait|raient|rions|riez)|eventuellement|peut-etre|a terme|si possible|envisag\w*|"
+    r"pourquoi pas|le cas echeant|selon les cas|en fonction de|au besoin|probablement|sans doute)\b"
+)
 # Proper nouns: capitalised words not at a sentence start (run on the original text).
 _PROPER = re.compile(r"(?<=[a-zà-ÿ0-9,;:)] )[A-ZÀ-Ý][\wÀ-ÿ'&-]{2,}")
 
@@ -129,8 +184,17 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     "audience": _AUDIENCE,
     "sequence": _SEQUENCE,
     "vague": _VAGUE,
+    "deferral": _DEFERRAL,
+    "hedge": _HEDGE,
+    "reasons": _REASON,
+    "evaluation": _EVALUATION,
+    "measures": _MEASURE,
+    "limits": _LIMIT,
+    "advantages": _ADVANTAGE,
 }
-SIGNAL_KINDS = tuple(k for k in DETECTORS if k != "vague") + ("names",)
+# Kinds that describe the wording rather than evidence: never "looked for" as evidence on their own.
+WORDING_KINDS = ("vague", "deferral", "hedge")
+SIGNAL_KINDS = tuple(k for k in DETECTORS if k not in WORDING_KINDS) + ("names",)
 
 # How a missing kind is said in feedback ("aucun chiffre", ...).
 MISSING_FR: dict[str, str] = {
@@ -153,6 +217,11 @@ MISSING_FR: dict[str, str] = {
     "audience": "aucune caractérisation chiffrée de la cible",
     "sequence": "aucune étape ordonnée",
     "names": "aucun acteur ni nom propre",
+    "reasons": "aucune justification",
+    "evaluation": "aucune évaluation",
+    "measures": "aucune mesure de prévention",
+    "limits": "aucune limite identifiée",
+    "advantages": "aucun avantage identifié",
 }
 
 
