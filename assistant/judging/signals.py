@@ -99,12 +99,14 @@ _SEQUENCE = re.compile(
     r"\b(?:etape|phase|jalon|lot|sprint|vague)s?\s*\d|\b(?:puis|ensuite|enfin|d'abord|premierement|"
     r"deuxiemement|avant|apres)\b|\bsemaine\s+\d|\bj\s?-\s?\d"
 )
+# Vagueness: quantities and sources left unnamed. Evaluative words of an argued text (« pertinent »,
+# « adapté », « efficace ») are not vague: a strong qualitative draft is full of them.
 _VAGUE = re.compile(
-    r"\b(?:plusieurs|divers(?:es)?|differents|certains?|nombreux|quelques|etc|environ|a peu pres|"
+    r"\b(?:plusieurs|divers(?:es)?|certains?|nombreux|quelques|etc|environ|a peu pres|"
     r"sera (?:defini|precise|determine|etabli)e?s?|seront (?:definie?s|precises|determines)|a definir|"
     r"a preciser|nous veillerons|si possible|le cas echeant|eventuellement|globalement|en general|"
-    r"de maniere generale|bien|important(?:e|s)?|efficace(?:s)?|adaptee?s?|pertinente?s?|"
-    r"fiables?|optimal(?:e|es)?|maximum|au mieux)\b"
+    r"de maniere generale|au mieux|un blog|des blogs|des posts|des articles|sur internet|sur le web|"
+    r"des sites|selon (?:plusieurs|certaines?|des) (?:etudes|sources|articles|experts)|des etudes montrent)\b"
 )
 # What the candidate says is not done (yet): deferral, admitted absence, scope exclusion.
 _PP = (  # what is deferred when it is "to be ..." (not plain future actions: « sera lancée le 3 mars »)
