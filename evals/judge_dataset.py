@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
 from assistant.judging.base import IndicatorContext
 
 ROOT = Path(__file__).parent / "deliverables"
@@ -63,7 +63,7 @@ def ensure_pdfs(docs: list[LabelledDoc]) -> None:
 
 
 def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
-    from assistant.assessment import document_evidence, prepare_contexts
+    from assistant.assessment.pipeline import document_evidence, prepare_contexts
 
     ref = coach.referentiel()
     extracted, chunks = coach.read_document(doc.pdf)

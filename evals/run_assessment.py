@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.agreement import weighted_kappa
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
 from assistant.judging.grounding import quote_is_on_page
-from assistant.settings import Settings
+from assistant.records.agreement import weighted_kappa
 from evals.judge_dataset import labelled_docs
 
 ORDER = {"not_evidenced": 0, "partial": 1, "evidenced": 2}
@@ -45,7 +45,7 @@ def scores(pairs: list[tuple[str, str]]) -> dict:
 
 def check_bad_inputs(coach: Coach) -> tuple[int, int]:
     """Each bad input must be refused with its own error code."""
-    from assistant.errors import CoachError
+    from assistant.domain.errors import CoachError
     from evals.deliverables.make_pdfs import make_bad_inputs
 
     ok = 0

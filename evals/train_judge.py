@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.agreement import weighted_kappa
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
 from assistant.judging.features import FEATURES
-from assistant.settings import Settings
+from assistant.records.agreement import weighted_kappa
 from evals.judge_dataset import feature_rows, labelled_docs
 
 MODEL_PATH = Path(__file__).parents[1] / "assistant" / "data" / "judge_model.json"
