@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test` and `make lint`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -34,7 +34,9 @@ evals: setup
 bench: setup
 	$(PY) -m evals.bench
 
+# The import contracts of pyproject.toml ([tool.importlinter], see docs/architecture.md), then ruff.
 lint: setup
+	$(BIN)/lint-imports
 	$(BIN)/ruff check assistant ingestion evals tests
 
 clean:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assistant.coach import Coach
-    from assistant.referentiel import Referentiel
+    from assistant.assessment.coach import Coach
+    from assistant.domain.referentiel import Referentiel
 
 __all__ = ["Coach", "load_referentiel", "ask"]
 __version__ = "0.1.0"
@@ -18,22 +18,22 @@ __version__ = "0.1.0"
 
 def load_referentiel(ident: str | None = None) -> Referentiel:
     """The bundled référentiel, or an imported one by id."""
-    from assistant.registry import bundled_referentiel, get_referentiel
-    from assistant.settings import Settings
+    from assistant.config.settings import Settings
+    from assistant.knowledge.registry import bundled_referentiel, get_referentiel
 
     return bundled_referentiel() if ident is None else get_referentiel(Settings.from_env(), ident)
 
 
 def ask(question: str, coach: Coach | None = None):  # noqa: ANN201
-    """Answer a trainer's question from the référentiel (see ``assistant.qa``)."""
-    from assistant.coach import Coach
+    """Answer a trainer's question from the référentiel (see ``assistant.knowledge.qa``)."""
+    from assistant.assessment.coach import Coach
 
     return (coach or Coach()).ask(question)
 
 
 def __getattr__(name: str):  # noqa: ANN202
     if name == "Coach":
-        from assistant.coach import Coach
+        from assistant.assessment.coach import Coach
 
         return Coach
     raise AttributeError(name)

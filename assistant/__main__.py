@@ -1,3 +1,3 @@
-from assistant.cli import main
+from assistant.interfaces.cli import main
 
 main()

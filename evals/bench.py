@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from assistant.coach import Coach, chunk_passage
-from assistant.embeddings import E5Embeddings
-from assistant.settings import Settings
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.domain.documents import chunk_passage
+from assistant.models.embeddings import E5Embeddings
 from evals.judge_dataset import SOURCES, labelled_docs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,7 +215,7 @@ def bench_ask(home: Path, limit: int | None) -> dict:
 
 def bench_store(home: Path, sizes: list[int], queries: int, seed: int = 7) -> list[dict]:
     """Query latency through ``Store.query`` as the collection grows (random unit vectors, no embedding)."""
-    from assistant.store import Store
+    from assistant.knowledge.store import Store
 
     rng = np.random.default_rng(seed)
     store = Store(Settings(home=home), E5Embeddings())  # the model is never called here
@@ -281,7 +282,7 @@ def make_batch_folder(folder: Path, n: int, first: int = 0) -> tuple[list[Path],
 
 
 def bench_batch(folder: Path, home: Path, n: int, workers: int, executor: str = "process", first: int = 0) -> dict:
-    from assistant.batch import assess_batch
+    from assistant.assessment.batch import assess_batch
 
     pdfs, unit = make_batch_folder(folder, n, first)
     coach = Coach(Settings(home=home), embeddings=E5Embeddings())  # a fresh cache (inline and threads use it)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
 from assistant.judging.base import IndicatorContext
 
 ROOT = Path(__file__).parent / "deliverables"
@@ -68,7 +68,7 @@ CACHE = Path(__file__).parent / "results" / "vectors"
 
 def cached_vectors(coach: Coach, chunks) -> np.ndarray:  # noqa: ANN001
     """Chunk vectors, cached on disk by model and passage text (evals re-read the same PDFs often)."""
-    from assistant.coach import chunk_passage
+    from assistant.domain.documents import chunk_passage
 
     texts = [chunk_passage(c) for c in chunks]
     key = hashlib.sha256(("\x1f".join([coach.settings.embeddings, *texts])).encode()).hexdigest()[:32]
@@ -82,7 +82,7 @@ def cached_vectors(coach: Coach, chunks) -> np.ndarray:  # noqa: ANN001
 
 
 def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
-    from assistant.assessment import document_evidence, prepare_contexts
+    from assistant.assessment.pipeline import document_evidence, prepare_contexts
 
     ref = coach.referentiel()
     extracted, chunks = coach.read_document(doc.pdf)

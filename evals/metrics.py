@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.agreement import weighted_kappa
+from assistant.records.agreement import weighted_kappa
 
 ORDER = {"not_evidenced": 0, "partial": 1, "evidenced": 2}
 

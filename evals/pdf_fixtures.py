@@ -12,9 +12,9 @@ from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from assistant.exports.pdf import fonts as pdf_fonts
 
 WIDTH, HEIGHT = A4
 MARGIN = 60
@@ -60,12 +60,7 @@ DEFAULT_PAGES = [
 
 def _font() -> str:
     """DejaVu Sans when installed (full Unicode, ToUnicode map), else Helvetica (WinAnsi)."""
-    for candidate in _DEJAVU:
-        if candidate.exists():
-            if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont("DejaVuSans", str(candidate)))
-            return "DejaVuSans"
-    return "Helvetica"
+    return pdf_fonts()[0]  # the product's one font setup
 
 
 def _canvas(target: Path | io.BytesIO) -> Canvas:

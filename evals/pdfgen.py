@@ -25,7 +25,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -38,6 +37,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from assistant.exports.pdf import fonts as pdf_fonts
+
 PAGEBREAK = "<<<PAGEBREAK>>>"
 
 PAGE_SIZE = A4
@@ -46,12 +47,6 @@ MARGIN_TOP = 2.4 * cm
 MARGIN_BOTTOM = 2.2 * cm
 BODY_SIZE = 10.5
 BODY_LEADING = 14
-
-_DEJAVU_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/share/fonts/TTF"),
-)
 
 _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _BULLET = re.compile(r"^-\s+(.*)$")
@@ -218,19 +213,8 @@ def _winansi_ok(text: str) -> bool:
 
 
 def _dejavu() -> Fonts | None:
-    if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
-        return Fonts("DejaVuSans", "DejaVuSans-Bold", "•")
-    for d in _DEJAVU_DIRS:
-        regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
-        if regular.is_file() and bold.is_file():
-            pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-            pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-            pdfmetrics.registerFontFamily(
-                "DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold",
-                italic="DejaVuSans", boldItalic="DejaVuSans-Bold",
-            )
-            return Fonts("DejaVuSans", "DejaVuSans-Bold", "•")
-    return None
+    regular, bold = pdf_fonts()  # the product's one font setup (DejaVu Sans registered once)
+    return Fonts(regular, bold, "•") if regular == "DejaVuSans" else None
 
 
 # Typographic characters outside cp1252 that French word processors commonly produce.

@@ -15,9 +15,9 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
 from assistant.judging.grounding import quote_is_on_page
-from assistant.settings import Settings
 from evals.judge_dataset import labelled_docs
 from evals.metrics import ORDER, line, scores
 
@@ -52,7 +52,7 @@ def injected_twin(doc, out_dir: Path) -> Path:  # noqa: ANN001
 
 def check_bad_inputs(coach: Coach) -> tuple[int, int]:
     """Each bad input must be refused with its own error code."""
-    from assistant.errors import CoachError
+    from assistant.domain.errors import CoachError
     from evals.deliverables.make_pdfs import make_bad_inputs
 
     ok = 0

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.coach import Coach
-from assistant.french import fold
-from assistant.settings import Settings
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.text.french import fold
 
 QUESTIONS = Path(__file__).parent / "questions" / "questions.yaml"
 SETTINGS = {

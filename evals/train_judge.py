@@ -35,8 +35,8 @@ REVIEW_BELOW = 0.5
 
 
 def load_rows(split: str = "dev", *, refresh: bool = True) -> list[dict]:
-    from assistant.coach import Coach
-    from assistant.settings import Settings
+    from assistant.assessment.coach import Coach
+    from assistant.config.settings import Settings
     from evals.judge_dataset import feature_rows, labelled_docs
 
     docs = labelled_docs(split)

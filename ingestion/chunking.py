@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from assistant.documents import Chunk, ExtractedDocument
+from assistant.domain.documents import Chunk, ExtractedDocument
 
 MAX_HEADING_WORDS = 12
 MAX_HEADING_CHARS = 120

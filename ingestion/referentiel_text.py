@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import ReferentielFormatError
-from assistant.referentiel import Bloc, Criterion, Indicator, Referentiel, Unit
+from assistant.domain.errors import ReferentielFormatError
+from assistant.domain.referentiel import Bloc, Criterion, Indicator, Referentiel, Unit
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOC = re.compile(r"BLOC DE COMP[EÉ]TENCES\s+N°\s*(\d+)\s*:\s*(.+)", re.IGNORECASE)

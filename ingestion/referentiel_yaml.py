@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from assistant.errors import ReferentielFormatError
-from assistant.referentiel import Referentiel
+from assistant.domain.errors import ReferentielFormatError
+from assistant.domain.referentiel import Referentiel
 
 
 def dump_referentiel_yaml(ref: Referentiel) -> str:

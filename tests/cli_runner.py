@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:  # noqa: ANN001 - pytest's capsys
-    from assistant.cli import main
+    from assistant.interfaces.cli import main
 
     code = 0
     try:

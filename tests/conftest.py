@@ -40,22 +40,22 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def e5():
-    from assistant.embeddings import get_embeddings
+    from assistant.models.embeddings import get_embeddings
 
     return get_embeddings("e5")
 
 
 @pytest.fixture(scope="session")
 def referentiel():
-    from assistant.registry import bundled_referentiel
+    from assistant.knowledge.registry import bundled_referentiel
 
     return bundled_referentiel()
 
 
 @pytest.fixture()
 def coach(tmp_path: Path, e5):
-    from assistant.coach import Coach
-    from assistant.settings import Settings
+    from assistant.assessment.coach import Coach
+    from assistant.config.settings import Settings
 
     return Coach(Settings(home=tmp_path / "home"), embeddings=e5)
 
@@ -63,8 +63,8 @@ def coach(tmp_path: Path, e5):
 @pytest.fixture(scope="session")
 def indexed_coach(tmp_path_factory: pytest.TempPathFactory, e5):
     """A coach whose référentiel is indexed once for the whole session (read-only use)."""
-    from assistant.coach import Coach
-    from assistant.settings import Settings
+    from assistant.assessment.coach import Coach
+    from assistant.config.settings import Settings
 
     c = Coach(Settings(home=tmp_path_factory.mktemp("shared-home")), embeddings=e5)
     c.referentiel_index()

@@ -6,9 +6,9 @@ indicators) and are stored through the public functions, so statistics can be te
 
 from __future__ import annotations
 
-from assistant.assessment import Assessment, CriterionReport, DocumentInfo, IndicatorReport, Summary
+from assistant.assessment.pipeline import Assessment, CriterionReport, DocumentInfo, IndicatorReport, Summary
 from assistant.judging.base import Evidence
-from assistant.registry import bundled_referentiel
+from assistant.knowledge.registry import bundled_referentiel
 
 # A first draft: intentions, no figures, no budget, no planning.
 WEAK_PLAN = [

@@ -9,10 +9,10 @@ import pytest
 from cli_runner import run
 from pdf_fixtures import make_encrypted_pdf, make_hidden_text_pdf, make_not_pdf, make_scanned_pdf
 
-from assistant.coach import Coach
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
 from assistant.judging.grounding import quote_is_on_page
-from assistant.settings import Settings
-from assistant.store import DOCUMENTS
+from assistant.knowledge.store import DOCUMENTS
 from evals.pdfgen import parse_source, render_markdown_pdf
 
 SOURCES = Path(__file__).parents[1] / "evals" / "deliverables" / "sources"

@@ -16,16 +16,16 @@ from cli_runner import run
 from grid_fixtures import STRONG_PLAN, WEAK_PLAN
 from pdf_fixtures import DEFAULT_PAGES, make_encrypted_pdf, make_not_pdf, make_text_pdf
 
-from assistant.batch import (
+from assistant.assessment.batch import assess_batch
+from assistant.assessment.batch_files import (
     LOCK_NAME,
     SUMMARY_NAME,
-    assess_batch,
     candidate_id_from_name,
     read_mapping,
     result_name,
 )
-from assistant.documents_store import check_candidate
-from assistant.errors import UsageError
+from assistant.domain.candidates import check_candidate
+from assistant.domain.errors import UsageError
 
 UNIT2_CRITERIA = ["2.C1", "2.C2", "2.C3", "2.C4"]
 
@@ -174,9 +174,9 @@ def test_a_settings_change_reassesses_and_duplicates_are_reported(coach, tmp_pat
     assert first.mapping_unused == ["absent.pdf"] and "absent.pdf" in first.text()
     assert summary(first.summary)[1]["statut"] == "doublon"
 
-    import assistant.feedback
+    import assistant.assessment.feedback
 
-    monkeypatch.setattr(assistant.feedback, "prompt_version", lambda: "feedback-fr-v999")
+    monkeypatch.setattr(assistant.assessment.feedback, "prompt_version", lambda: "feedback-fr-v999")
     second = assess_batch(coach, folder, "2", workers=1, mapping_csv=mapping, show_progress=False)
     assert second.settings_key != first.settings_key
     assert [i.status for i in second.items] == ["done", "duplicate"]
@@ -221,7 +221,7 @@ def test_an_unexpected_failure_is_recorded_and_the_batch_goes_on(coach, tmp_path
 
 
 def test_prefill_grids_once_per_document(coach, tmp_path):
-    from assistant.grid import list_grids
+    from assistant.records.grid import list_grids
 
     folder = make_session(tmp_path / "s", 1)
     report = assess_batch(coach, folder, "2", workers=1, prefill_grids=True, show_progress=False)

@@ -10,13 +10,13 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.chat import ChatSession
-from assistant.cli import main
-from assistant.coach import Coach
-from assistant.errors import AccessDenied, ConfigError
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.domain.errors import AccessDenied, ConfigError
+from assistant.interfaces.chat import ChatSession
+from assistant.interfaces.cli import main
 from assistant.judging.grounding import quote_is_on_page
-from assistant.llm import get_chat_model
-from assistant.settings import Settings
+from assistant.models.llm import get_chat_model
 from evals.pdfgen import parse_source, render_markdown_pdf
 
 SOURCES = Path(__file__).parents[1] / "evals" / "deliverables" / "sources"

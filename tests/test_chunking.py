@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pdf_fixtures import make_text_pdf
 
-from assistant.documents import Chunk, ExtractedDocument, Page
+from assistant.domain.documents import Chunk, ExtractedDocument, Page
 from ingestion.chunking import chunk_document, chunk_id, is_heading
-from ingestion.pdf import extract_pdf
+from ingestion.pdf.extract import extract_pdf
 
 
 def _doc(*texts: str, sha: str = "0" * 64) -> ExtractedDocument:

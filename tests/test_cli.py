@@ -50,7 +50,7 @@ def test_import_then_list(capsys, tmp_path):
     code, out, _ = run(capsys, "referentiel", "show", "--format", "yaml")
     src = tmp_path / "copy.yaml"
     # re-import the YAML export of the full model (the show YAML is the public shape, not the model)
-    from assistant.registry import bundled_referentiel
+    from assistant.knowledge.registry import bundled_referentiel
     from ingestion.referentiel_yaml import dump_referentiel_yaml
 
     other = bundled_referentiel().model_copy(update={"id": "copie", "title": "Copie"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.embeddings import get_embeddings, model_id_of
-from assistant.errors import ConfigError
+from assistant.domain.errors import ConfigError
+from assistant.models.embeddings import get_embeddings, model_id_of
 
 
 def test_e5_vectors_are_normalised_and_french_aware(e5):

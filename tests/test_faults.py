@@ -139,8 +139,8 @@ def test_workers_of_a_killed_batch_do_not_linger(tmp_path):
 
 
 def test_ingesting_one_document_from_two_threads_leaves_no_duplicate_chunk(coach, e5, tmp_path):
-    from assistant.coach import Coach
-    from assistant.store import DOCUMENTS
+    from assistant.assessment.coach import Coach
+    from assistant.knowledge.store import DOCUMENTS
 
     pdf = make_text_pdf(tmp_path / "plan.pdf", STRONG_PLAN)
     other = Coach(coach.settings, embeddings=e5)  # a second app object on the same store

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdf_fixtures import make_encrypted_pdf, text_pdf_bytes
 
-from assistant.batch import candidate_id_from_name, result_name
-from assistant.documents_store import check_candidate
-from assistant.errors import PdfError, UsageError
-from ingestion.pdf import extract_pdf
+from assistant.assessment.batch_files import candidate_id_from_name, result_name
+from assistant.domain.candidates import check_candidate
+from assistant.domain.errors import PdfError, UsageError
+from ingestion.pdf.extract import extract_pdf
 
 CODES = {"file_not_found", "file_unreadable", "pdf_too_large", "not_pdf", "pdf_corrupt", "pdf_encrypted",
          "pdf_no_text", "pdf_empty"}
@@ -241,7 +241,7 @@ def test_a_stream_under_the_pypdf_limit_is_read_within_five_seconds(tmp_path):
     path.write_bytes(one_page_pdf(deflate_repeated(b"BT /F1 12 Tf 10 10 Td (Bonjour le monde) Tj ET\n",
                                                    4 * 1024 * 1024)))
     assert path.stat().st_size < 64 * 1024
-    code = ("import sys\nfrom assistant.errors import PdfError\nfrom ingestion.pdf import extract_pdf\n"
+    code = ("import sys\nfrom assistant.domain.errors import PdfError\nfrom ingestion.pdf.extract import extract_pdf\n"
             "try:\n    extract_pdf(sys.argv[1])\nexcept PdfError:\n    pass\n")
     start = time.perf_counter()
     try:
@@ -278,8 +278,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_batch_ids_and_uploads_from_hostile_names_stay_home(name, tmp_path):
-    from assistant.settings import Settings
-    from assistant.web_handlers import safe_name, store_upload
+    from assistant.config.settings import Settings
+    from assistant.interfaces.web.handlers import safe_name, store_upload
 
     home = tmp_path / "home"
     settings = Settings(home=home)

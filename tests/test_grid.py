@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from cli_runner import run
 
-from assistant.errors import GridError
-from assistant.grid import (
-    SCHEMA_VERSION,
-    connect,
+from assistant.config.settings import Settings
+from assistant.domain.errors import GridError
+from assistant.records.grid import (
     create_grid,
     decide,
     get_grid,
@@ -23,7 +22,7 @@ from assistant.grid import (
     reopen,
     sign,
 )
-from assistant.settings import Settings
+from assistant.records.grid_store import SCHEMA_VERSION, connect
 
 CRITERIA = ("2.C1", "2.C2", "2.C3", "2.C4")
 
@@ -31,7 +30,7 @@ CRITERIA = ("2.C1", "2.C2", "2.C3", "2.C4")
 @pytest.fixture(scope="session")
 def grid_coach(tmp_path_factory: pytest.TempPathFactory, e5):
     """One coach for the module's real-PDF tests (its home is its own, shared across tests)."""
-    from assistant.coach import Coach
+    from assistant.assessment.coach import Coach
 
     return Coach(Settings(home=tmp_path_factory.mktemp("grid-coach")), embeddings=e5)
 
@@ -67,8 +66,8 @@ def code_of(excinfo: pytest.ExceptionInfo) -> str:
 
 # Prefill from a real PDF ------------------------------------------------------------------------------
 def test_prefill_real_pdf_stores_the_proposal(grid_coach, plan_pdf):
-    from assistant.documents_store import load_results
-    from assistant.grid import prefill
+    from assistant.assessment.documents_store import load_results
+    from assistant.records.grid import prefill
 
     grid = prefill(grid_coach, plan_pdf, "martin-camille", unit="2")
     s = grid_coach.settings
@@ -304,7 +303,7 @@ def test_two_processes_deciding_at_once_lose_nothing(settings):
 
 # Statistics and the "do not pre-fill" rule ------------------------------------------------------------
 def test_stats_on_signed_grids_and_the_do_not_prefill_rule(tmp_path):
-    from assistant.grid_stats import stats
+    from assistant.records.grid_stats import stats
 
     settings = Settings(home=tmp_path / "h", stats_min_kappa=0.4, stats_min_decisions=4)
     # 2.C1: the tool always says "acquis", jurors disagree half the time -> kappa 0 -> not pre-filled.
@@ -359,7 +358,7 @@ def test_stats_on_signed_grids_and_the_do_not_prefill_rule(tmp_path):
 
 # CLI --------------------------------------------------------------------------------------------------
 def test_cli_juror_session(capsys, monkeypatch, grid_coach, plan_pdf, tmp_path):
-    monkeypatch.setattr("assistant.cli._coach", lambda: grid_coach)  # the session's coach: no model reload
+    monkeypatch.setattr("assistant.interfaces.cli_common.make_coach", lambda: grid_coach)  # the session's coach: no model reload
     monkeypatch.setenv("RNCP_COACH_HOME", str(grid_coach.settings.home))
     code, out, err = run(capsys, "grid", "prefill", str(plan_pdf), "--candidate", "cli-cand", "--unit", "2")
     assert code == 0, err
@@ -441,10 +440,10 @@ def test_document_warnings_are_kept_with_the_grid_and_shown(tmp_path, e5):
     from pdf_fixtures import make_text_pdf
     from pypdf import PdfReader
 
-    from assistant.coach import Coach
-    from assistant.grid import get_grid, prefill
-    from assistant.grid_export import export_grid, grid_text
-    from assistant.settings import Settings
+    from assistant.assessment.coach import Coach
+    from assistant.config.settings import Settings
+    from assistant.exports.grid_export import export_grid, grid_text
+    from assistant.records.grid import get_grid, prefill
 
     pdf = make_text_pdf(tmp_path / "plan.pdf", pages=[
         "Plan de communication\nObjectifs : +15 % de ventes d'ici juin 2027, budget de 12 000 euros.",

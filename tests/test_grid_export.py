@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import GridError
-from assistant.grid import create_grid, decide, get_grid, history, sign
-from assistant.grid_export import COLUMNS, export_grid, grid_text, history_text
-from assistant.settings import Settings
+from assistant.config.settings import Settings
+from assistant.domain.errors import GridError
+from assistant.exports.grid_export import COLUMNS, export_grid, grid_text, history_text
+from assistant.records.grid import create_grid, decide, get_grid, history, sign
 
 COMMENT = "Très bien ; œuvre « argumentée », budget à 15 000 €"
 
@@ -126,7 +126,7 @@ def test_writes_are_atomic(settings, tmp_path, monkeypatch):
         Path(path).write_bytes(b"half a file")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("assistant.grid_export.write_pdf", broken)
+    monkeypatch.setattr("assistant.exports.grid_export.write_pdf", broken)
     with pytest.raises(RuntimeError):
         export_grid(grid, "pdf", target)
     assert target.read_bytes() == b"previous version"

@@ -8,17 +8,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.agreement import weighted_kappa
-from assistant.documents import Chunk
-from assistant.french import tokens
+from assistant.domain.documents import Chunk
+from assistant.domain.referentiel import Indicator
 from assistant.judging import ordinal
 from assistant.judging.base import Candidate
 from assistant.judging.checklist import Checklist, Element, evaluate, generic_checklist
 from assistant.judging.explain import checklist_quotes, explain
 from assistant.judging.hints import Hint
 from assistant.judging.signals import count_signals
-from assistant.referentiel import Indicator
-from assistant.retrieval import BM25, rrf
+from assistant.records.agreement import weighted_kappa
+from assistant.text.french import tokens
+from assistant.text.retrieval import BM25, rrf
 from evals.metrics import scores
 
 
@@ -186,7 +186,7 @@ def test_llm_judge_prompt_carries_the_checklist():
     from assistant.judging.base import IndicatorContext
     from assistant.judging.hints import hint_for
     from assistant.judging.llm import build_messages
-    from assistant.registry import bundled_referentiel
+    from assistant.knowledge.registry import bundled_referentiel
 
     ref = bundled_referentiel()
     unit = ref.unit("2")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cli_runner import run
 
-from assistant.errors import UsageError
-from assistant.progress import compare, progress, progress_text
-from assistant.settings import Settings
+from assistant.assessment.progress import compare, progress, progress_text
+from assistant.config.settings import Settings
+from assistant.domain.errors import UsageError
 
 CANDIDATE = "bernard-lea"
 
@@ -21,7 +21,7 @@ def drafts_coach(tmp_path_factory: pytest.TempPathFactory, e5):
     from grid_fixtures import STRONG_PLAN, WEAK_PLAN
     from pdf_fixtures import make_text_pdf
 
-    from assistant.coach import Coach
+    from assistant.assessment.coach import Coach
 
     folder = tmp_path_factory.mktemp("drafts")
     coach = Coach(Settings(home=folder / "home"), embeddings=e5)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import NotFoundError, ReferentielFormatError
-from assistant.registry import import_referentiel, list_referentiels, load_referentiel_file
-from assistant.settings import Settings
+from assistant.config.settings import Settings
+from assistant.domain.errors import NotFoundError, ReferentielFormatError
+from assistant.knowledge.registry import import_referentiel, list_referentiels, load_referentiel_file
 from ingestion.referentiel_text import parse_referentiel_text
 from ingestion.referentiel_yaml import dump_referentiel_yaml, parse_referentiel_yaml
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.settings import ENV_VARS, Settings
+from assistant.config.settings import ENV_VARS, Settings
+from assistant.domain.errors import ConfigError
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -32,7 +32,7 @@ def test_import_has_no_side_effects(tmp_path):
     import sys
 
     home = tmp_path / "never-created"
-    code = "import assistant, assistant.cli, assistant.coach, assistant.settings, ingestion.referentiel_text"
+    code = "import assistant, assistant.interfaces.cli, assistant.assessment.coach, assistant.config.settings, ingestion.referentiel_text"
     env = {"RNCP_COACH_HOME": str(home), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).parents[1])
     assert not home.exists()

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.coach import Coach
-from assistant.errors import StoreError, StoreModelMismatch
-from assistant.referentiel_index import ReferentielIndex
-from assistant.settings import Settings
-from assistant.store import Store, collection_name
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.domain.errors import StoreError, StoreModelMismatch
+from assistant.knowledge.referentiel_index import ReferentielIndex
+from assistant.knowledge.store import Store, collection_name
 
 
 class FailingEmbeddings(Embeddings):
@@ -83,7 +83,7 @@ def test_failed_write_leaves_nothing(tmp_path, e5):
 
 def test_failed_chroma_batch_is_rolled_back(tmp_path, e5, monkeypatch):
     store = Store(Settings(home=tmp_path / "home"), e5)
-    monkeypatch.setattr("assistant.store.WRITE_BATCH", 2)
+    monkeypatch.setattr("assistant.knowledge.store.WRITE_BATCH", 2)
     vectors = e5.embed_array(["un", "deux", "trois"])
     bad = np.vstack([vectors[:2], np.zeros((1, 12), np.float32).repeat(32, axis=1)])  # wrong dimension
     with pytest.raises(StoreError) as err:
@@ -147,9 +147,9 @@ def test_web_handlers_and_batch_against_a_chroma_server(tmp_path, e5, chroma_ser
     """Scale-out: the same app functions and batch work when the store is a Chroma server."""
     from pdf_fixtures import make_text_pdf
 
-    from assistant import web_handlers as h
-    from assistant.batch import assess_batch
-    from assistant.store import DOCUMENTS
+    from assistant.assessment.batch import assess_batch
+    from assistant.interfaces.web import handlers as h
+    from assistant.knowledge.store import DOCUMENTS
 
     settings = Settings(home=tmp_path / "home", chroma_url=chroma_server)
     coach = Coach(settings, embeddings=e5)

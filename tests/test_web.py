@@ -11,12 +11,11 @@ import pytest
 from grid_fixtures import STRONG_PLAN, WEAK_PLAN
 from pdf_fixtures import make_corrupt_pdf, make_encrypted_pdf, make_not_pdf, make_text_pdf
 
-from assistant import web_handlers as h
-from assistant.coach import Coach
-from assistant.errors import AccessDenied, CoachError, ConfigError, GridError, PdfError, UsageError
-from assistant.settings import Settings
-from assistant.users import add_user, authenticate, load_users, verify_password
-from assistant.web_render import (
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.domain.errors import AccessDenied, CoachError, ConfigError, GridError, PdfError, UsageError
+from assistant.interfaces.web import handlers as h
+from assistant.interfaces.web.render import (
     indicator_details_html,
     indicator_table_html,
     progress_html,
@@ -24,6 +23,7 @@ from assistant.web_render import (
     summary_html,
     warnings_html,
 )
+from assistant.records.users import add_user, authenticate, load_users, verify_password
 from evals.pdfgen import parse_source, render_markdown_pdf
 
 SOURCES = Path(__file__).parents[1] / "evals" / "deliverables" / "sources"
@@ -99,7 +99,7 @@ def test_users_file_refuses_bad_accounts(tmp_path, args, code):
 
 
 def test_cli_users_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys):
-    from assistant.cli import main
+    from assistant.interfaces.cli import main
 
     users = tmp_path / "users.json"
     monkeypatch.setenv("RNCP_COACH_USERS", str(users))
@@ -116,8 +116,8 @@ def test_cli_users_add_reads_the_password_from_stdin(tmp_path, monkeypatch, caps
 
 # Single-user mode ---------------------------------------------------------------------------------------
 def test_single_user_mode_listens_on_localhost_only(tmp_path, capsys):
-    from assistant.cli import main
-    from assistant.web import launch
+    from assistant.interfaces.cli import main
+    from assistant.interfaces.web.app import launch
 
     settings = Settings(home=tmp_path / "home")
     for host in ("127.0.0.1", "localhost", "::1"):
@@ -354,7 +354,8 @@ def test_trainer_gets_cited_answers_and_the_referentiel(web):
 def test_create_app_has_the_three_tabs_and_no_external_fonts(web):
     import gradio as gr
 
-    from assistant.web import create_app, theme
+    from assistant.interfaces.web.app import create_app
+    from assistant.interfaces.web.shell import theme
 
     coach, _ = web
     app = create_app(coach.settings, coach)

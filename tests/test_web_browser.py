@@ -19,9 +19,9 @@ import pytest
 from grid_fixtures import WEAK_PLAN
 from pdf_fixtures import DEFAULT_PAGES, make_encrypted_pdf, make_text_pdf
 
-from assistant.coach import Coach
-from assistant.settings import Settings
-from assistant.users import add_user
+from assistant.assessment.coach import Coach
+from assistant.config.settings import Settings
+from assistant.records.users import add_user
 from evals.pdfgen import parse_source, render_markdown_pdf
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +41,7 @@ def free_port() -> int:
 
 
 def serve(settings: Settings, e5):  # noqa: ANN001, ANN201
-    from assistant.web import launch
+    from assistant.interfaces.web.app import launch
 
     coach = Coach(settings, embeddings=e5)
     port = free_port()

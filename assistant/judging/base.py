@@ -7,8 +7,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.documents import Chunk, ExtractedDocument
-from assistant.referentiel import Criterion, Indicator, Unit
+from assistant.domain.documents import Chunk, ExtractedDocument
+from assistant.domain.referentiel import Criterion, Indicator, Unit
 
 Verdict = Literal["evidenced", "partial", "not_evidenced", "not_assessable"]
 

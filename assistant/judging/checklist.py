@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from assistant.french import fold, tokens
+from assistant.config.prompting import load_yaml
+from assistant.domain.referentiel import Indicator
 from assistant.judging.base import Candidate
 from assistant.judging.hints import Hint
 from assistant.judging.signals import MISSING_FR, SIGNAL_KINDS, count_signals
-from assistant.prompting import load_yaml
-from assistant.referentiel import Indicator
+from assistant.text.french import fold, tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 MIN_SENTENCE_CHARS = 12

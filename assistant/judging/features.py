@@ -14,15 +14,15 @@ from collections import Counter
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.documents import Chunk, ExtractedDocument
-from assistant.embeddings import embed_array
-from assistant.french import tokens
+from assistant.domain.documents import Chunk, ExtractedDocument
+from assistant.domain.referentiel import Criterion, Indicator, Unit
 from assistant.judging.base import Candidate
 from assistant.judging.checklist import ChecklistResult, checklist_for, evaluate
 from assistant.judging.hints import Hint
 from assistant.judging.signals import count_signals, words
-from assistant.referentiel import Criterion, Indicator, Unit
-from assistant.retrieval import BM25, rrf
+from assistant.models.embeddings import embed_array
+from assistant.text.french import tokens
+from assistant.text.retrieval import BM25, rrf
 
 SPECIFIC_KINDS = ("figures", "percent", "amounts", "dates", "names", "sources")
 TOP_K = 3

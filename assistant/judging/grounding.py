@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from assistant.documents import ExtractedDocument
-from assistant.french import tokens
+from assistant.domain.documents import ExtractedDocument
 from assistant.judging.base import Candidate, Evidence, IndicatorResult
 from assistant.judging.hints import Hint
 from assistant.judging.signals import count_signals
+from assistant.text.french import tokens
 
 MAX_QUOTE = 280
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from assistant.french import fold
+from assistant.config.prompting import load_yaml, prompt_exists
+from assistant.domain.referentiel import Indicator, Referentiel
 from assistant.judging.signals import SIGNAL_KINDS
-from assistant.prompting import load_yaml, prompt_exists
-from assistant.referentiel import Indicator, Referentiel
+from assistant.text.french import fold
 
 
 @dataclass(frozen=True)

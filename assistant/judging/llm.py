@@ -14,10 +14,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.config.prompting import load_yaml, render
 from assistant.judging.base import Evidence, IndicatorContext, IndicatorResult, Judge
 from assistant.judging.signals import MISSING_FR
-from assistant.llm import ModelUnavailable, with_retries
-from assistant.prompting import load_yaml, render
+from assistant.models.llm import ModelUnavailable, with_retries
 
 PROMPT_FILE = "llm/judge.yaml"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.french import fold
+from assistant.text.french import fold
 
 _MONTHS = (
     "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.documents import ExtractedDocument
-from assistant.french import fold
+from assistant.domain.documents import ExtractedDocument
+from assistant.text.french import fold
 
 _PATTERNS = [
     r"(?:correcteur|correctrice|evaluateur|evaluatrice|examinateur|jury|assistant|outil|logiciel|systeme)"

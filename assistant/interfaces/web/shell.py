@@ -1,0 +1,100 @@
+"""The web app's shell around gradio: theme (system fonts), French error boxes, tab gating by role, the
+login and offline launch defaults (``CoachApp``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from assistant.assessment.coach import Coach  # noqa: E402
+from assistant.config.settings import Settings  # noqa: E402
+from assistant.domain.errors import CoachError  # noqa: E402
+from assistant.interfaces.web import handlers as h  # noqa: E402
+from assistant.interfaces.web.render import (  # noqa: E402
+    CSS,
+    error_html,
+)
+
+log = logging.getLogger(__name__)
+
+SINGLE_USER_BANNER = "Mode mono-utilisateur (accès local uniquement)"
+ASSESS_CONCURRENCY = 4
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+AUTH_MESSAGE = ("<p>Connectez-vous avec l'identifiant et le mot de passe fournis par votre centre de "
+                "certification.</p>")
+
+
+def theme() -> gr.themes.Base:
+    """The default theme with system fonts: nothing is fetched from a font server."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+# Errors: a French box in the page, never a traceback -------------------------------------------------
+def failure(exc: BaseException) -> str:
+    if isinstance(exc, CoachError):
+        return error_html(*h.message_of(exc))
+    log.exception("unexpected error in the web app")
+    return error_html("internal", "Une erreur inattendue est survenue. Réessayez ; si le problème persiste, "
+                                  "signalez-le à l'administrateur (le détail est dans le journal du serveur).")
+
+
+def tab_gate(allowed: tuple[str, ...]) -> str:
+    """CSS hiding the tab buttons a role may not use (gradio does not reliably hide a tab by update); the tabs'
+    contents are hidden too, and the handlers refuse the calls anyway."""
+    hidden = [f"#tab-{t}-button" for t in ("candidat", "jury", "formateur") if t not in allowed]
+    return f"<style>{', '.join(hidden)} {{display: none !important}}</style>" if hidden else ""
+
+
+def chat_failure(exc: BaseException) -> str:
+    if isinstance(exc, CoachError):
+        code, message = h.message_of(exc)
+        return f"**[{code}]** {message}"
+    log.exception("unexpected error in the chat")
+    return "**[internal]** Une erreur inattendue est survenue : reformulez ou réessayez."
+
+
+def _username(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None
+
+
+def _discard_gradio_copy(path: str | None) -> None:
+    """Delete gradio's cached copy of an upload once we hold our own (it is never served again)."""
+    if not path:
+        return
+    from gradio.utils import get_upload_folder
+
+    p = Path(path).resolve()
+    if p.is_file() and Path(get_upload_folder()).resolve() in p.parents:
+        p.unlink(missing_ok=True)
+
+
+class CoachApp(gr.Blocks):
+    """gr.Blocks whose ``launch`` brings the app's theme, CSS, login and offline defaults."""
+
+    settings: Settings
+    coach: Coach
+
+    def launch(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+        from assistant.records.users import authenticate
+
+        settings = self.settings
+        kwargs.setdefault("theme", theme())
+        kwargs.setdefault("css", CSS)
+        kwargs.setdefault("footer_links", [])
+        kwargs.setdefault("ssr_mode", False)
+        kwargs.setdefault("share", False)
+        kwargs.setdefault("show_error", False)
+        kwargs.setdefault("max_file_size", 2 * settings.max_pdf_bytes + 1024 * 1024)  # the French check comes first
+        kwargs.setdefault("blocked_paths", [str(settings.home)])
+        if settings.users_file is not None:
+            users_file = settings.users_file
+            kwargs.setdefault("auth", lambda u, p: authenticate(users_file, u, p) is not None)
+            kwargs.setdefault("auth_message", AUTH_MESSAGE)
+        return super().launch(*args, **kwargs)
