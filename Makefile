@@ -27,9 +27,12 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
+# Q&A figures; the judge's grouped cross-validation and leave-one-unit-out figures on the dev drafts;
+# then the real pipeline on the held-out drafts, which no training or tuning reads.
 evals: setup
 	$(PY) -m evals.run_qa
-	$(PY) -m evals.run_assessment
+	$(PY) -m evals.train_judge --dry-run
+	$(PY) -m evals.run_assessment --split heldout
 
 bench: setup
 	$(PY) -m evals.bench

@@ -10,7 +10,7 @@ required and each role sees its own tab(s).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -19,16 +19,14 @@ import gradio as gr  # noqa: E402
 from assistant.assessment.coach import Coach  # noqa: E402
 from assistant.config.settings import Settings  # noqa: E402
 from assistant.domain.errors import CoachError  # noqa: E402
-from assistant.domain.vocabulary import LEVEL_FR, LEVELS  # noqa: E402
 from assistant.interfaces.web import handlers as h  # noqa: E402
+from assistant.interfaces.web.jury_lines import grid_lines_renderer  # noqa: E402
 from assistant.interfaces.web.render import (  # noqa: E402
-    LEVEL_CHOICES,
     VERDICT_CHOICES,
     citations_html,
     error_html,
     esc,
     grid_header_html,
-    grid_line_html,
     indicator_details_html,
     indicator_table_html,
     notice_html,
@@ -60,42 +58,6 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
     def viewer(request: gr.Request | None) -> h.Viewer:
         return h.viewer_for(settings, _username(request))
 
-    def save_line_for(grid_id: str, criterion: str) -> Callable:
-        def save_line(level: str | None, comment: str | None, juror_name: str | None, request: gr.Request):
-            try:
-                grid = h.jury_decide(settings, viewer(request), grid_id, criterion=criterion, level=level,
-                                     juror=juror_name, comment=comment)
-            except Exception as exc:  # noqa: BLE001
-                return gr.update(), failure(exc), gr.update(), gr.update()
-            line = grid.line(criterion)
-            ok = notice_html(f"Décision enregistrée : {criterion} → {LEVEL_FR.get(line.decided, line.decided)} "
-                             f"({line.juror}).", "ok")
-            return grid_line_html(grid, line), ok, grid_header_html(grid), juror_name
-
-        return save_line
-
-    def grid_lines(grid_data: dict | None) -> None:
-        """One line per criterion (decision, comment, « Enregistrer »); read-only once the grid is signed."""
-        if not grid_data:
-            gr.Markdown("_Choisissez une grille dans la liste, ou pré-remplissez-en une à partir d'un livrable._")
-            return
-        grid = Grid.model_validate(grid_data)
-        signed = grid.status == "signed"
-        for crit in grid.criteria:
-            slug = crit.item_id.replace(".", "-")
-            with gr.Group(elem_classes=["rc-line", f"line-{slug}"]):
-                line_html = gr.HTML(grid_line_html(grid, crit), elem_id=f"line-html-{slug}")
-                with gr.Row():
-                    default = crit.decided or (crit.proposed if crit.proposed in LEVELS else None)
-                    level = gr.Dropdown(LEVEL_CHOICES, value=default, label=f"Décision du jury — {crit.item_id}",
-                                        interactive=not signed, key=f"level-{grid.id}-{crit.item_id}",
-                                        elem_id=f"level-{slug}", scale=2)
-                    comment = gr.Textbox(value=crit.comment or "", label="Commentaire", interactive=not signed,
-                                         key=f"comment-{grid.id}-{crit.item_id}", elem_id=f"comment-{slug}", scale=4)
-                    save = gr.Button("Enregistrer", interactive=not signed, elem_id=f"save-{slug}", scale=1)
-                status = gr.HTML("", elem_id=f"status-{slug}")
-            save.click(save_line_for(grid.id, crit.item_id), inputs=[level, comment, juror],
-                       outputs=[line_html, status, grid_header, saved_juror], api_name=False)
 
     with CoachApp(title="rncp-coach — assistant de certification", analytics_enabled=False,
                   delete_cache=(1800, 3600)) as app:
@@ -168,7 +130,8 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                     jury_prefill_btn = gr.Button("Pré-remplir la grille", variant="primary", elem_id="jury-prefill")
                 grid_header = gr.HTML("", elem_id="jury-header")
                 grid_state = gr.State(None)
-                gr.render(inputs=[grid_state])(grid_lines)
+                gr.render(inputs=[grid_state])(grid_lines_renderer(
+                    settings, viewer, juror=juror, grid_header=grid_header, saved_juror=saved_juror))
                 with gr.Accordion("Corriger le verdict d'un indicateur", open=False):
                     with gr.Row():
                         ind_dd = gr.Dropdown([], label="Indicateur", elem_id="jury-ind")
