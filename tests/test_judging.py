@@ -198,3 +198,49 @@ def test_llm_judge_prompt_carries_the_checklist():
     user = build_messages([ctx], [], ref.title)[1].content
     assert "Éléments exigés" in user
     assert h.extra["checklist"]["elements"][0]["label"] in user
+
+
+def test_an_unsure_verdict_is_marked_for_review_in_its_feedback():
+    from assistant.assessment.feedback import indicator_feedback
+    from assistant.judging.base import IndicatorResult
+
+    ind = Indicator(id="2.C1.I6", text="les objectifs poursuivis sont définis et quantifiés")
+    sure = IndicatorResult(indicator_id=ind.id, criterion_id="2.C1", verdict="partial", confidence=0.8,
+                           explanation="des objectifs formulés, mais aucune échéance")
+    unsure = sure.model_copy(update={"confidence": 0.41, "review": True})
+    assert "À vérifier" not in indicator_feedback(sure, ind, hint())[0]
+    line = indicator_feedback(unsure, ind, hint())[0]
+    assert line.startswith("Critère partiellement démontré : des objectifs formulés, mais aucune échéance.")
+    assert "À vérifier : proposition incertaine (confiance 0.41)" in line
+
+
+def test_a_deferred_subject_is_never_told_evidenced():
+    from assistant.judging.base import IndicatorContext
+    from assistant.judging.features import FEATURES
+    from assistant.judging.offline import OfflineJudge
+    from assistant.knowledge.registry import bundled_referentiel
+
+    model = {"kind": "cumulative_logit", "features": list(FEATURES), "mean": [0.0] * len(FEATURES),
+             "scale": [1.0] * len(FEATURES), "coef": [0.0] * len(FEATURES), "offsets": {}, "cuts": [-5.0, -4.0],
+             "shifts": [0.0, 0.0], "review_below": 0.5}
+    ref = bundled_referentiel()
+    unit = ref.unit("2")
+    crit = unit.criteria[0]
+    ind = next(i for i in crit.indicators if i.id == "2.C1.I6")
+    from assistant.judging.hints import hint_for
+
+    check = evaluate(OBJECTIVES, [cand("Objectif : +12 % de ventes d'ici juin 2027.", page=4, n=0),
+                                  cand("Les objectifs seront revus dans un second temps.", page=14, n=1)], TOPIC)
+    feats = dict.fromkeys(FEATURES, 0.0)
+
+    def ctx(features):
+        return IndicatorContext(unit=unit, criterion=crit, indicator=ind, hint=hint_for(ref, ind), document=None,
+                                candidates=[], features=features, checklist=check)
+
+    judge = OfflineJudge(model)
+    clean = judge.judge(ctx(feats))
+    assert clean.verdict == "evidenced" and not clean.review
+    deferred = judge.judge(ctx({**feats, "defer_key": 0.69}))
+    assert deferred.verdict == "partial" and deferred.review
+    assert {e.page for e in deferred.evidence} == {4, 14}
+    assert "plus tard" in deferred.explanation

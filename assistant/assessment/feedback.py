@@ -62,6 +62,8 @@ def indicator_feedback(result: IndicatorResult, indicator: Indicator, hint: Hint
     )
     if result.note:
         line += " " + result.note
+    if result.review and result.verdict != "not_assessable":
+        line += " " + render(t["review"], confidence=f"{result.confidence:.2f}")
     if result.verdict == "not_assessable":
         return line, ""
     return line, t["advice_prefix"].get(result.verdict, "") + hint.advice
