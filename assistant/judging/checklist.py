@@ -204,7 +204,7 @@ def evaluate(
                             topical=bool(toks & topic_words), key=bool(toks & (key_words or topic_words)))
             sent.specific = sum(counts.get(k, 0) for k in SPECIFIC_KINDS)
             sent.hedged = counts.get("hedge", 0) > 0 or counts.get("vague", 0) > 0
-            if not sent.deferral and (rank <= 1 or sent.key):
+            if not sent.deferral and (rank == 0 or sent.key):
                 sent.elements = {e.id for e in checklist.elements if e.matches(folded, counts)}
             sentences.append(sent)
     found = {e.id: [s for s in sentences if e.id in s.elements] for e in checklist.elements}
