@@ -95,10 +95,18 @@ class Coach:
         )
         return doc, chunk_document(doc)
 
-    def document_vectors(self, chunks) -> np.ndarray:  # noqa: ANN001, F821
-        from assistant.models.embeddings import embed_array
+    @property
+    def vector_cache(self):  # noqa: ANN201
+        from assistant.knowledge.vector_cache import VectorCache
 
-        return embed_array(self.embeddings, [chunk_passage(c) for c in chunks])
+        return VectorCache(self.settings.home / "vectors.sqlite3")
+
+    def document_vectors(self, chunks) -> np.ndarray:  # noqa: ANN001, F821
+        """Chunk vectors; passages already embedded by the same model (an earlier draft) are reused."""
+        from assistant.models.embeddings import embed_array, model_id_of
+
+        return self.vector_cache.vectors(model_id_of(self.embeddings), [chunk_passage(c) for c in chunks],
+                                         lambda texts: embed_array(self.embeddings, texts))
 
     def ingest(self, path, *, candidate: str, password: str | None = None) -> dict:  # noqa: ANN001
         """Index a candidate's document (idempotent: same file, same chunks); returns what was done."""
@@ -170,4 +178,6 @@ class Coach:
     def forget(self, candidate: str) -> dict:
         from assistant.assessment.documents_store import forget_candidate
 
-        return forget_candidate(self.settings, self.store, candidate)
+        report = forget_candidate(self.settings, self.store, candidate)
+        self.vector_cache.clear()  # hashes of the candidate's passages go with them
+        return report
