@@ -6,7 +6,6 @@ sources when missing.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,22 +62,17 @@ def ensure_pdfs(docs: list[LabelledDoc]) -> None:
             render_source(SOURCES / f"{d.doc_id}.md", d.pdf.parent)
 
 
-CACHE = Path(__file__).parent / "results" / "vectors"
+CACHE = Path(__file__).parent / "results" / "vectors.sqlite3"
 
 
 def cached_vectors(coach: Coach, chunks) -> np.ndarray:  # noqa: ANN001
-    """Chunk vectors, cached on disk by model and passage text (evals re-read the same PDFs often)."""
+    """Chunk vectors through the product's vector cache, kept across eval runs (not in a temp home)."""
     from assistant.domain.documents import chunk_passage
+    from assistant.knowledge.vector_cache import VectorCache
+    from assistant.models.embeddings import embed_array, model_id_of
 
-    texts = [chunk_passage(c) for c in chunks]
-    key = hashlib.sha256(("\x1f".join([coach.settings.embeddings, *texts])).encode()).hexdigest()[:32]
-    path = CACHE / f"{key}.npy"
-    if path.exists():
-        return np.load(path)
-    vectors = coach.document_vectors(chunks)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
+    return VectorCache(CACHE).vectors(model_id_of(coach.embeddings), [chunk_passage(c) for c in chunks],
+                                      lambda texts: embed_array(coach.embeddings, texts))
 
 
 def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
