@@ -276,3 +276,14 @@ def test_the_progress_bar_shows_the_stage_and_the_count(coach, tmp_path, capsys)
     assert "Évaluation (unité 2)" in err and "1/1" in err
     assess_batch(coach, folder, "2", workers=1, output=tmp_path / "o2")  # not a terminal: no bar
     assert capsys.readouterr().err == ""
+
+
+def test_the_batch_key_follows_the_judge_model_and_its_data(coach, monkeypatch):
+    import assistant.judging.offline as offline
+    from assistant.assessment.batch_files import settings_key, settings_parts
+
+    before = settings_key(settings_parts(coach, "2"))
+    assert settings_key(settings_parts(coach, "2")) == before  # stable
+    retrained = {**offline.load_model(), "coef": [c + 0.01 for c in offline.load_model()["coef"]]}
+    monkeypatch.setattr(offline, "load_model", lambda: retrained)  # a retrained model, same version date
+    assert settings_key(settings_parts(coach, "2")) != before

@@ -80,3 +80,18 @@ def test_store_model_mismatch_exit_code(capsys, monkeypatch):
     monkeypatch.setenv("RNCP_COACH_EMBEDDINGS", "minilm")
     code, _, err = run(capsys, "ask", "budget")
     assert code == 2 and err.startswith("[store_model_mismatch]") and "index --rebuild" in err
+
+
+@pytest.mark.parametrize("ident", ["../../x", "a/b", "Majuscule", "-tiret", "a" * 65, "point.yaml"])
+def test_import_refuses_an_unsafe_referentiel_id_and_writes_nothing(capsys, tmp_path, ident):
+    from assistant.config.settings import Settings
+    from assistant.knowledge.registry import bundled_referentiel
+    from ingestion.referentiel_yaml import dump_referentiel_yaml
+
+    src = tmp_path / "ref.yaml"
+    src.write_text(dump_referentiel_yaml(bundled_referentiel()).replace(
+        "id: chef-de-projet-marketing-communication", f"id: '{ident}'", 1), encoding="utf-8")
+    code, _, err = run(capsys, "referentiel", "import", str(src))
+    assert code == 3 and err.startswith("[referentiel_invalid]")
+    home = Settings.from_env().home
+    assert not any(home.rglob("*.yaml")) if home.exists() else True

@@ -146,3 +146,26 @@ def test_text_views(settings):
     assert "rncp-coach : pré-remplissage" in log and "Claire Juré : décision 2.C1 — → acquis" in log and "2.C1.I6 — → démontré" in log
     assert log.splitlines()[-1].endswith("Claire Juré : signature")
     assert "(4 critères, 20 indicateurs)" in log.splitlines()[0]
+
+
+FORMULA = '=HYPERLINK("http://exemple.invalid","clic")'
+
+
+@pytest.mark.parametrize("comment", [FORMULA, "+33 6 12", "-1+2", "@SUM(A1)", "\t=1+1"])
+def test_a_comment_never_becomes_a_spreadsheet_formula(settings, tmp_path, comment):
+    from grid_fixtures import synthetic_assessment
+    from openpyxl import load_workbook
+
+    g = create_grid(settings, synthetic_assessment("dupont-elise", file="plan.pdf"), unit_title="Unité 2")
+    decide(settings, g.id, criterion="2.C1", level="acquis", juror="Claire Juré", comment=comment)
+    grid = get_grid(settings, g.id)
+    comment = grid.line("2.C1").comment  # as stored (trimmed)
+    csv_path = export_grid(grid, "csv", tmp_path / "grille.csv")
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+        c1 = next(r for r in csv.reader(fh, delimiter=";") if r[0] == "2.C1")
+    assert c1[4] == "'" + comment  # quoted: read as text
+    xlsx = export_grid(grid, "xlsx", tmp_path / "grille.xlsx")
+    ws = load_workbook(xlsx).worksheets[0]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == comment]
+    assert cells and all(c.data_type == "s" for c in cells)  # a string cell, not a formula
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]

@@ -104,17 +104,19 @@ def read_mapping(path: Path) -> dict[str, str]:
 def settings_parts(coach, unit: str, referentiel: str | None = None) -> dict[str, str]:  # noqa: ANN001
     """What makes two assessments of the same file comparable."""
     from assistant.assessment.feedback import prompt_version
-    from assistant.judging.offline import load_model
+    from assistant.judging.offline import fingerprint
     from assistant.models.embeddings import model_id_of
 
     judge = coach.judge()
-    version = load_model().get("version", "") if getattr(judge, "name", "") == "offline" else ""
+    ref = coach.referentiel(referentiel)
     return {
         "embeddings": model_id_of(coach.embeddings),
-        "judge": f"{getattr(judge, 'name', 'offline')}:{version}",
+        # the judge, its model, hints, checklists and rules: an upgrade of any of them re-assesses
+        "judge": f"{getattr(judge, 'name', 'offline')}:{fingerprint(ref.id)}",
         "prompt_version": prompt_version(),
         "unit": unit,
-        "referentiel": coach.referentiel(referentiel).id,
+        "referentiel": ref.id,
+        "referentiel_content": hashlib.sha256(ref.model_dump_json().encode()).hexdigest()[:16],
     }
 
 
@@ -272,9 +274,10 @@ def summary_rows(report: BatchReport, criteria: list[str]) -> list[list[str]]:
 
 
 def write_summary(report: BatchReport, criteria: list[str]) -> Path:
-    from assistant.config.files import atomic_write_text
+    from assistant.config.files import atomic_write_text, spreadsheet_safe
 
     buf = io.StringIO()
-    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(summary_rows(report, criteria))
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(
+        [[spreadsheet_safe(v) for v in row] for row in summary_rows(report, criteria)])
     atomic_write_text(report.summary, "\ufeff" + buf.getvalue())  # BOM: Excel reads the accents
     return report.summary

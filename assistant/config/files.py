@@ -33,3 +33,15 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, mode: int | None 
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), mode=mode)
+
+
+# Spreadsheet cells (OWASP « CSV injection »): a candidate's quote or a juror's comment that starts
+# with one of these characters would run as a formula in Excel or LibreOffice.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet reads as text: a leading formula character gets a quote before it."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

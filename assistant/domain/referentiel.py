@@ -84,8 +84,11 @@ class Bloc(_Model):
     units: list[Unit]
 
 
+REFERENTIEL_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"  # a file name under the home folder: no path, no dot
+
+
 class Referentiel(_Model):
-    id: str
+    id: str = Field(pattern=REFERENTIEL_ID)
     title: str
     notes: list[str] = Field(default_factory=list)
     blocs: list[Bloc]

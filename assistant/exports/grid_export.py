@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.config.files import atomic_write
+from assistant.config.files import FORMULA_START, atomic_write, spreadsheet_safe
 from assistant.domain.errors import GridError
 from assistant.domain.vocabulary import LEVEL_FR, VERDICT_FR
 from assistant.exports.pdf import fonts, table, write_document
@@ -124,7 +124,7 @@ def to_csv(grid: Grid) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(rows(grid))
+    writer.writerows([[spreadsheet_safe(v) for v in row] for row in rows(grid)])
     return buf.getvalue()
 
 
@@ -175,7 +175,9 @@ def write_xlsx(grids: list[Grid], path: Path) -> None:
         ]
         for r, (k, v) in enumerate(info, start=1):
             ws.cell(row=r, column=1, value=k).font = Font(bold=True)
-            ws.cell(row=r, column=2, value=v)
+            cell = ws.cell(row=r, column=2, value=v)
+            if isinstance(v, str) and v.startswith(FORMULA_START):
+                cell.data_type = "s"
         header = len(info) + 2
         for col, name in enumerate(COLUMNS, start=1):
             cell = ws.cell(row=header, column=col, value=name)
@@ -184,6 +186,8 @@ def write_xlsx(grids: list[Grid], path: Path) -> None:
         for r, values in enumerate(rows(grid), start=header + 1):
             for col, value in enumerate(values, start=1):
                 cell = ws.cell(row=r, column=col, value=value)
+                if isinstance(value, str) and value.startswith(FORMULA_START):
+                    cell.data_type = "s"  # text from a PDF or a comment never becomes a formula
                 cell.alignment = Alignment(vertical="top", wrap_text=(col - 1) in WRAPPED)
         for col, width in enumerate(WIDTHS, start=1):
             ws.column_dimensions[get_column_letter(col)].width = width

@@ -25,6 +25,19 @@ from assistant.judging.ordinal import LEVELS, decide, probabilities
 MODEL_FILE = "judge_model.json"
 
 
+def fingerprint(referentiel_id: str) -> str:
+    """A digest of everything data-side that changes a verdict: the trained model, the référentiel's
+    hints and checklists, and the generic rules. Two results with the same fingerprint are comparable."""
+    import hashlib
+
+    from assistant.config.prompting import load_yaml, prompt_exists
+
+    parts = [json.dumps(load_model(), sort_keys=True)]
+    for name in (f"hints/{referentiel_id}.yaml", "rules/generic.yaml", "rules/checklist.yaml"):
+        parts.append(json.dumps(load_yaml(name), sort_keys=True, default=str) if prompt_exists(name) else "")
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
 def drops_a_level(features: dict[str, float]) -> bool:
     """An « evidenced » verdict drops to « partial » when the best passages also defer the indicator's own
     subject, or when one page shows it and another defers it: both are quoted and a juror decides."""
