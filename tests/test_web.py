@@ -86,6 +86,41 @@ def test_users_file_add_and_verify(tmp_path):
     assert authenticate(path, "lea", "motdepasse-lea") is None and authenticate(path, "lea", "nouveau-secret")
 
 
+def test_an_old_hash_is_upgraded_at_login_and_failures_slow_the_account_down(tmp_path):
+    import base64
+    import hashlib
+    import json
+
+    from assistant.domain.errors import UsageError
+    from assistant.records.users import SCRYPT_N, LoginThrottle
+
+    assert SCRYPT_N == 2**17
+    path = tmp_path / "users.json"
+    add_user(path, "claire", "jury", "motdepasse-claire")
+    salt = b"0123456789abcdef"
+    old = hashlib.scrypt(b"motdepasse-claire", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["users"][0]["password"] = (f"scrypt$16384$8$1${base64.b64encode(salt).decode()}$"
+                                    f"{base64.b64encode(old).decode()}")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    assert authenticate(path, "claire", "motdepasse-claire", throttle=throttle).role == "jury"
+    assert load_users(path)["claire"].password.startswith(f"scrypt${2**17}$")  # rehashed at N=2^17
+    for _ in range(5):
+        assert authenticate(path, "claire", "faux", throttle=throttle) is None
+    with pytest.raises(UsageError) as refused:  # even the right password waits now
+        authenticate(path, "claire", "motdepasse-claire", throttle=throttle)
+    assert refused.value.code == "login_throttled" and "réessayez dans 2 s" in str(refused.value)
+    now[0] += 2.5
+    assert authenticate(path, "claire", "faux", throttle=throttle) is None  # 6th failure: 4 s now
+    now[0] += 3.0
+    assert throttle.wait("claire") > 0
+    now[0] += 1.5
+    assert authenticate(path, "claire", "motdepasse-claire", throttle=throttle).role == "jury"
+    assert throttle.wait("claire") == 0.0
+
+
 @pytest.mark.parametrize(("args", "code"), [
     (("lea", "candidat", "motdepasse"), "candidate_required"),
     (("lea", "chef", "motdepasse"), "bad_role"),

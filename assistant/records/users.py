@@ -1,6 +1,6 @@
 """The web app's users: a JSON file of usernames, roles and password hashes (``RNCP_COACH_USERS``).
 
-Passwords are hashed with scrypt (random 16-byte salt, n=2**14, r=8, p=1) and compared in constant
+Passwords are hashed with scrypt (random 16-byte salt, n=2**17, r=8, p=1) and compared in constant
 time; the file never holds a password in clear. A candidate account is tied to one candidate id and
 sees only that candidate's documents and results (enforced by the web handlers).
 
@@ -8,7 +8,7 @@ File format (written by ``rncp-coach users add``)::
 
     {"version": 1, "users": [
       {"username": "lea", "role": "candidat", "candidate": "bernard-lea",
-       "password": "scrypt$16384$8$1$<salt b64>$<hash b64>"}]}
+       "password": "scrypt$131072$8$1$<salt b64>$<hash b64>"}]}
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
+import math
 import re
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -32,12 +35,16 @@ Role = Literal["candidat", "jury", "formateur", "admin"]
 ROLES: tuple[str, ...] = ("candidat", "jury", "formateur", "admin")
 ROLE_FR = {"candidat": "candidat", "jury": "jury", "formateur": "formateur", "admin": "administrateur"}
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # OWASP guidance; older hashes are upgraded at login
+SCRYPT_MAXMEM = 256 * 1024 * 1024
+MAX_FAILURES = 5  # then each further failure doubles the wait before the next attempt
+BACKOFF_SECONDS = 2.0
 SALT_BYTES = 16
 KEY_BYTES = 32
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class User(BaseModel):
@@ -60,7 +67,7 @@ def _b64(data: bytes) -> str:
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
     key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                         dklen=KEY_BYTES, maxmem=64 * 1024 * 1024)
+                         dklen=KEY_BYTES, maxmem=SCRYPT_MAXMEM)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
@@ -72,7 +79,7 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         salt, expected = base64.b64decode(salt_b64), base64.b64decode(key_b64)
         key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p),
-                             dklen=len(expected), maxmem=64 * 1024 * 1024)
+                             dklen=len(expected), maxmem=SCRYPT_MAXMEM)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(key, expected)
@@ -130,13 +137,66 @@ def add_user(path: Path, username: str, role: str, password: str, *, candidate: 
     return user
 
 
-def authenticate(path: Path, username: str, password: str) -> User | None:
-    """The user when the username and password match, else None (same work either way)."""
-    user = load_users(Path(path)).get((username or "").strip())
+class LoginThrottle:
+    """Failed logins per account: after ``MAX_FAILURES``, each attempt waits a doubling delay (logged)."""
+
+    def __init__(self, clock=time.monotonic) -> None:  # noqa: ANN001
+        self.clock = clock
+        self.failures: dict[str, tuple[int, float]] = {}
+
+    def wait(self, key: str) -> float:
+        """Seconds before ``key`` may try again (0 when it may)."""
+        count, last = self.failures.get(key, (0, 0.0))
+        if count < MAX_FAILURES:
+            return 0.0
+        return max(0.0, last + BACKOFF_SECONDS * 2 ** (count - MAX_FAILURES) - self.clock())
+
+    def failed(self, key: str) -> None:
+        count, _ = self.failures.get(key, (0, 0.0))
+        self.failures[key] = (count + 1, self.clock())
+        if count + 1 >= MAX_FAILURES:
+            log.warning("connexion refusée : %d échecs consécutifs pour le compte « %s »", count + 1, key)
+
+    def succeeded(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+THROTTLE = LoginThrottle()
+
+
+def authenticate(path: Path, username: str, password: str, *, throttle: LoginThrottle | None = None) -> User | None:
+    """The user when the username and password match, else None (same work either way). Refused
+    without checking while the account waits after repeated failures; an old hash is upgraded."""
+    throttle = throttle or THROTTLE
+    name = (username or "").strip()
+    if throttle.wait(name) > 0:
+        raise UsageError(f"Trop d'échecs de connexion pour ce compte : réessayez dans "
+                         f"{math.ceil(throttle.wait(name))} s.", code="login_throttled")
+    user = load_users(Path(path)).get(name)
     if user is None:
         verify_password(password or "", _dummy_hash())  # as slow as a real check: names are not revealed
+        throttle.failed(name)
         return None
-    return user if verify_password(password or "", user.password) else None
+    if not verify_password(password or "", user.password):
+        throttle.failed(name)
+        return None
+    throttle.succeeded(name)
+    if _cost(user.password) < SCRYPT_N:
+        upgraded = user.model_copy(update={"password": hash_password(password)})
+        with _lock:
+            users = load_users(Path(path))
+            if name in users and users[name].password == user.password:
+                users[name] = upgraded
+                _save(Path(path), users)
+        user = upgraded
+    return user
+
+
+def _cost(stored: str) -> int:
+    try:
+        return int(stored.split("$")[1])
+    except (IndexError, ValueError):
+        return 0
 
 
 _DUMMY: list[str] = []

@@ -14,7 +14,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.assessment.coach import Coach  # noqa: E402
 from assistant.config.settings import Settings  # noqa: E402
-from assistant.domain.errors import CoachError  # noqa: E402
+from assistant.domain.errors import CoachError, UsageError  # noqa: E402
 from assistant.interfaces.web import handlers as h  # noqa: E402
 from assistant.interfaces.web.render import (  # noqa: E402
     CSS,
@@ -75,6 +75,16 @@ def _discard_gradio_copy(path: str | None) -> None:
         p.unlink(missing_ok=True)
 
 
+def login_ok(users_file, username: str, password: str) -> bool:  # noqa: ANN001
+    """Gradio's login check: a throttled account is refused like a wrong password (and logged)."""
+    from assistant.records.users import authenticate
+
+    try:
+        return authenticate(users_file, username, password) is not None
+    except UsageError:
+        return False
+
+
 class CoachApp(gr.Blocks):
     """gr.Blocks whose ``launch`` brings the app's theme, CSS, login and offline defaults."""
 
@@ -82,8 +92,6 @@ class CoachApp(gr.Blocks):
     coach: Coach
 
     def launch(self, *args: Any, **kwargs: Any):  # noqa: ANN201
-        from assistant.records.users import authenticate
-
         settings = self.settings
         kwargs.setdefault("theme", theme())
         kwargs.setdefault("css", CSS)
@@ -95,6 +103,6 @@ class CoachApp(gr.Blocks):
         kwargs.setdefault("blocked_paths", [str(settings.home)])
         if settings.users_file is not None:
             users_file = settings.users_file
-            kwargs.setdefault("auth", lambda u, p: authenticate(users_file, u, p) is not None)
+            kwargs.setdefault("auth", lambda u, p: login_ok(users_file, u, p))
             kwargs.setdefault("auth_message", AUTH_MESSAGE)
         return super().launch(*args, **kwargs)
