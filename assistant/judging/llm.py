@@ -8,6 +8,8 @@ the same grounding as the offline judge's, so unverifiable evidence downgrades t
 
 from __future__ import annotations
 
+import re
+
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -70,6 +72,14 @@ def _checklist(ctx: IndicatorContext) -> str:
     return text or "aucun"
 
 
+_DELIMITER = re.compile(r"<\s*/?\s*document\b[^>]*>", re.IGNORECASE)
+
+
+def escape_document(text: str) -> str:
+    """Candidate text can never close (or reopen) the ``<document>`` block it is pasted in."""
+    return _DELIMITER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
 def build_messages(contexts: list[IndicatorContext], warnings: list[str], referentiel_title: str) -> list:
     prompt = load_yaml(PROMPT_FILE)
     first = contexts[0]
@@ -78,14 +88,15 @@ def build_messages(contexts: list[IndicatorContext], warnings: list[str], refere
         for cand in ctx.candidates[:4]:
             if cand.chunk.id not in seen:
                 seen.add(cand.chunk.id)
-                passages.append({"page": cand.chunk.page, "text": cand.chunk.text})
+                passages.append({"page": cand.chunk.page, "text": escape_document(cand.chunk.text)})
     user = render(
         prompt["user"],
         unit_id=first.unit.id, unit_title=first.unit.title,
         criterion_id=first.criterion.id, criterion_title=first.criterion.title,
         indicators=[{"id": c.indicator.id, "text": c.indicator.text, "facts": _facts(c),
                      "checklist": _checklist(c)} for c in contexts],
-        warnings="; ".join(w[:200] for w in warnings),
+        # flagged text is never pasted into the prompt, not even as a warning: only how many were removed
+        warnings=len(warnings),
         passages=passages,
     )
     return [SystemMessage(render(prompt["system"], referentiel_title=referentiel_title)), HumanMessage(user)]
