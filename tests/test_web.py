@@ -402,3 +402,22 @@ def test_create_app_has_the_three_tabs_and_no_external_fonts(web):
     assert {"evaluer", "retour_enregistre", "prefill_grille", "exporter_grille"} <= names
     html = [b.value for b in app.blocks.values() if isinstance(b, gr.HTML)]
     assert sum("Mode mono-utilisateur (accès local uniquement)" in (v or "") for v in html) == 1
+
+
+def test_with_logins_the_juror_is_the_account_whatever_is_typed(tmp_path):
+    from grid_fixtures import synthetic_assessment
+
+    from assistant.records.grid import create_grid, history
+
+    users = tmp_path / "users.json"
+    add_user(users, "claire", "jury", "motdepasse-claire")
+    s = Settings(home=tmp_path / "home", users_file=users)
+    claire = h.viewer_for(s, "claire")
+    g = create_grid(s, synthetic_assessment("dupont-elise", file="plan.pdf"), unit_title="Unité 2")
+    for crit in g.criteria:
+        h.jury_decide(s, claire, g.id, criterion=crit.item_id, level="acquis", juror="Le Président du Jury")
+    signed = h.jury_sign(s, claire, g.id, "Quelqu'un d'autre")
+    assert {line.juror for line in signed.criteria} == {"claire"}
+    events = history(s, g.id)
+    assert events and all("Président" not in e.juror and "Quelqu" not in e.juror for e in events)
+    assert any(e.juror == "claire" and e.action == "sign" for e in events)

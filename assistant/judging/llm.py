@@ -9,7 +9,6 @@ the same grounding as the offline judge's, so unverifiable evidence downgrades t
 from __future__ import annotations
 
 import re
-
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel

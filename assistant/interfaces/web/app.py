@@ -187,7 +187,8 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                 ids = {g.id for g in grids}
                 grid_value = last_grid if last_grid in ids else None
                 grid_choices = gr.update(choices=h.grid_choices(grids), value=grid_value)
-            juror_value = last_juror or ("" if v.single_user or v.role == "admin" else v.username)
+            # with logins, the juror is the account (shown, not editable); alone, the name typed last time
+            juror_value = (last_juror or "") if v.single_user else gr.update(value=v.username, interactive=False)
             return (
                 gr.update(), user_line, gr.update(visible=not v.single_user),
                 gr.update(visible="candidat" in v.tabs), gr.update(visible="jury" in v.tabs),

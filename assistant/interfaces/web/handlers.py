@@ -291,7 +291,10 @@ def grid_warnings(settings: Settings, viewer: Viewer, grid) -> list:  # noqa: AN
     return []
 
 
-def _juror_name(juror: str | None) -> str:
+def _juror_name(juror: str | None, settings: Settings | None = None, viewer: Viewer | None = None) -> str:
+    """Who signs: with logins, the logged-in account (whatever was typed); alone, the typed name."""
+    if settings is not None and settings.users_file is not None and viewer is not None:
+        return viewer.username
     name = " ".join((juror or "").split())
     if not name:
         raise GridError("Nom du juré manquant : indiquez votre nom dans le champ « Juré » avant d'enregistrer.",
@@ -310,7 +313,8 @@ def jury_decide(settings: Settings, viewer: Viewer, grid_id: str, *, criterion: 
         raise GridError("Niveau manquant : choisissez un niveau dans la liste « Décision ».", code="invalid_level")
     if indicator and not verdict:
         raise GridError("Verdict manquant : choisissez un verdict pour l'indicateur.", code="invalid_verdict")
-    return decide(settings, grid_id, criterion=criterion, level=level or None, juror=_juror_name(juror),
+    return decide(settings, grid_id, criterion=criterion, level=level or None,
+                  juror=_juror_name(juror, settings, viewer),
                   comment=comment or "", indicator=indicator, verdict=verdict)
 
 
@@ -318,7 +322,7 @@ def jury_sign(settings: Settings, viewer: Viewer, grid_id: str, juror: str | Non
     from assistant.records.grid import sign
 
     require_role(viewer, "jury")
-    return sign(settings, grid_id, _juror_name(juror))
+    return sign(settings, grid_id, _juror_name(juror, settings, viewer))
 
 
 def jury_export(settings: Settings, viewer: Viewer, grid_id: str, formats: tuple[str, ...] = ("xlsx", "pdf", "csv"),
