@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.domain.vocabulary import VERDICT_RANK
 from assistant.records.agreement import weighted_kappa
 
-ORDER = {"not_evidenced": 0, "partial": 1, "evidenced": 2}
+ORDER = VERDICT_RANK  # 0 not evidenced, 1 partial, 2 evidenced
 
 
 def scores(gold: Sequence[int], pred: Sequence[int]) -> dict:

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+from assistant.domain.vocabulary import VERDICT_RANK
 from assistant.judging.base import Evidence
 from assistant.judging.checklist import ChecklistResult, Sentence
 
 EXCERPT = 70
 MAX_QUOTES = 3
-VERDICT_WORD = {"evidenced": "Démontré", "partial": "Partiel", "not_evidenced": "Non démontré"}  # short labels
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
@@ -35,7 +35,7 @@ def explain(verdict: str, check: ChecklistResult | None) -> str | None:
     """What the checklist found (with short excerpts) and what keeps the indicator from being met, as
     the body of a French sentence: « des valeurs cibles chiffrées (« +12 % de CA… » p. 2), mais aucune
     échéance ». The verdict's own label is put in front by the feedback."""
-    if check is None or verdict not in VERDICT_WORD:
+    if check is None or verdict not in VERDICT_RANK:
         return None
     found = _found_phrase(check)
     unmet = check.unmet()
