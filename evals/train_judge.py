@@ -34,15 +34,14 @@ INNER_FOLDS = 4
 REVIEW_BELOW = 0.5
 
 
-def load_rows(split: str = "dev", *, refresh: bool = True) -> list[dict]:
+def load_rows(split: str = "dev") -> list[dict]:
     from assistant.assessment.coach import Coach
     from assistant.config.settings import Settings
     from evals.judge_dataset import feature_rows, labelled_docs
 
     docs = labelled_docs(split)
     with tempfile.TemporaryDirectory() as home:
-        rows = feature_rows(Coach(Settings(home=Path(home))), docs)
-    return rows
+        return feature_rows(Coach(Settings(home=Path(home))), docs)
 
 
 def arrays(rows: list[dict]):  # noqa: ANN201

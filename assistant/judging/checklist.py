@@ -18,12 +18,11 @@ from functools import lru_cache
 from assistant.config.prompting import load_yaml
 from assistant.domain.referentiel import Indicator
 from assistant.judging.base import Candidate
+from assistant.judging.grounding import sentences as split_sentences
 from assistant.judging.hints import Hint
 from assistant.judging.signals import MISSING_FR, SIGNAL_KINDS, count_signals
 from assistant.text.french import fold, tokens
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
-MIN_SENTENCE_CHARS = 12
 SPECIFIC_KINDS = ("figures", "amounts", "dates", "names", "sources")
 
 
@@ -181,8 +180,11 @@ class ChecklistResult:
         return out
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+@lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[str, dict[str, int], frozenset[str]]:
+    """A sentence's folded text, signal counts and tokens: computed once per sentence, not once per
+    indicator that reads it."""
+    return fold(text), count_signals(text), frozenset(tokens(text))
 
 
 def evaluate(
@@ -197,9 +199,7 @@ def evaluate(
             if key in seen:
                 continue
             seen.add(key)
-            folded = fold(text)
-            counts = count_signals(text)
-            toks = set(tokens(text))
+            folded, counts, toks = _analysed(text)
             sent = Sentence(page=cand.chunk.page, text=text, rank=rank, deferral=counts.get("deferral", 0) > 0,
                             topical=bool(toks & topic_words), key=bool(toks & (key_words or topic_words)))
             sent.specific = sum(counts.get(k, 0) for k in SPECIFIC_KINDS)

@@ -70,6 +70,7 @@ class DocumentEvidence:
         self.embeddings = embeddings
         keep = [i for i, c in enumerate(chunks) if c.id not in (excluded or set())]
         self.chunks = [chunks[i] for i in keep]
+        self.index = {c.id: i for i, c in enumerate(self.chunks)}
         self.vectors = np.asarray(vectors, dtype=np.float32)[keep] if len(keep) else np.zeros((0, 384))
         self.bm25 = BM25([tokens(f"{c.heading or ''} {c.text}") for c in self.chunks])
         self.chunk_signals = [count_signals(c.text) for c in self.chunks]
@@ -122,12 +123,11 @@ class DocumentEvidence:
     ) -> tuple[dict[str, float], list[str], ChecklistResult]:
         """The feature vector for one indicator, the signal kinds found in its passages, and its checklist."""
         top = cands[:TOP_K]
-        index = {c.id: i for i, c in enumerate(self.chunks)}
         top_counts: Counter[str] = Counter()
         top_words = 0
         text = []
         for cand in top:
-            i = index[cand.chunk.id]
+            i = self.index[cand.chunk.id]
             top_counts.update(self.chunk_signals[i])
             top_words += self.chunk_words[i]
             text.append(f"{cand.chunk.heading or ''} {cand.chunk.text}")
