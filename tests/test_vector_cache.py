@@ -45,3 +45,13 @@ def test_second_draft_embeds_only_the_changed_passages(tmp_path):
     coach.forget("dupont-marie")
     coach.document_vectors(chunks1)
     assert emb.calls[-1] == len(chunks1)  # forget emptied the cache
+
+
+def test_a_cache_that_cannot_be_opened_never_fails_the_assessment(tmp_path):
+    from assistant.knowledge.vector_cache import VectorCache
+
+    blocked = tmp_path / "vectors.sqlite3"
+    blocked.mkdir()  # not a database
+    emb = Counting(size=8)
+    out = VectorCache(blocked).vectors("m", ["un passage", "un autre"], lambda t: np.array(emb.embed_documents(t)))
+    assert out.shape == (2, 8)

@@ -7,6 +7,7 @@ file under ``RNCP_COACH_HOME``; ``forget`` empties it (it refills on the next as
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import Callable
@@ -30,7 +31,8 @@ class VectorCache:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        with contextlib.suppress(sqlite3.OperationalError):  # another writer is switching it right now
+            conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute(SCHEMA)
         return conn
@@ -40,7 +42,10 @@ class VectorCache:
         if not texts:
             return embed(texts)
         keys = [_key(t) for t in texts]
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.Error:  # a cache: never the reason an assessment fails
+            return embed(texts)
         try:
             found: dict[str, np.ndarray] = {}
             unique = list(dict.fromkeys(keys))
@@ -54,7 +59,7 @@ class VectorCache:
             todo = [i for i, k in enumerate(keys) if k not in found]
             if todo:
                 fresh = np.asarray(embed([texts[i] for i in todo]), dtype=np.float32)
-                with conn:
+                with contextlib.suppress(sqlite3.Error), conn:  # busy beyond the timeout: simply not kept
                     conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                                      [(model, keys[i], fresh[n].tobytes()) for n, i in enumerate(todo)])
                 found.update({keys[i]: fresh[n] for n, i in enumerate(todo)})
