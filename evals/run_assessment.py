@@ -49,6 +49,18 @@ def injected_twin(doc, out_dir: Path) -> Path:  # noqa: ANN001
     return out_dir / f"{doc.doc_id}.pdf"
 
 
+class EvalCoach(Coach):
+    """The real coach, whose chunk vectors go through the evals' persistent vector cache (the same cache
+    class the product uses), so that a re-run does not embed unchanged drafts again."""
+
+    @property
+    def vector_cache(self):  # noqa: ANN201
+        from assistant.knowledge.vector_cache import VectorCache
+        from evals.judge_dataset import CACHE
+
+        return VectorCache(CACHE)
+
+
 def check_bad_inputs(coach: Coach) -> tuple[int, int]:
     """Each bad input must be refused with its own error code."""
     from assistant.domain.errors import CoachError
@@ -80,12 +92,15 @@ def main() -> None:
     na_agree = na_total = 0
     unit_hits = 0
     with tempfile.TemporaryDirectory() as home:
-        coach = Coach(Settings(home=Path(home)))
+        from assistant.assessment.pipeline import detect_unit
+        from evals.judge_dataset import ensure_pdfs
+
+        coach = EvalCoach(Settings(home=Path(home)))
+        ensure_pdfs(docs)
         for d in docs:
             result = coach.assess(d.pdf, unit=d.unit)
             extracted, _ = coach.read_document(d.pdf)
-            detected = coach.assess(d.pdf, allow_uncertain_unit=True)
-            unit_hits += detected.unit == d.unit
+            unit_hits += detect_unit(coach.referentiel(), extracted).unit == d.unit
             for ind in result.indicators:
                 gold = d.labels[ind.id]
                 if gold == "not_assessable" or ind.verdict == "not_assessable":
