@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage
 from assistant.assessment.coach import Coach
 from assistant.config.settings import Settings
 from assistant.domain.errors import AccessDenied, ConfigError
+from assistant.domain.vocabulary import VERDICT_FR
 from assistant.interfaces.chat import ChatSession
 from assistant.interfaces.cli import main
 from assistant.judging.grounding import quote_is_on_page
@@ -225,3 +226,57 @@ def test_file_commands_can_be_disabled(indexed_coach, tmp_path):
     session = ChatSession(indexed_coach, role="candidat", candidate="a1", read_files=False)
     reply = session.respond(f"/evaluer {secret} 2")
     assert "n'est pas disponible" in reply.text and session.assessment is None
+
+
+# Questions about a verdict ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def alba(tmp_path_factory, e5):
+    """u2-meubles-alba, a draft of the judge's training split (dev): its objectives (2.C1.I6) are judged met.
+    The tests read the verdict the tool gave and check the answer against it."""
+    meta, body = parse_source(SOURCES / "u2-meubles-alba.md")
+    out = tmp_path_factory.mktemp("alba") / "alba.pdf"
+    render_markdown_pdf(body, out, header=f"{meta['author']} — {meta['title']}")
+    coach = Coach(Settings(home=tmp_path_factory.mktemp("h")), embeddings=e5)
+    return coach, coach.assess(out, unit="2", candidate="alba")
+
+
+def test_a_wrong_premise_is_corrected_first_and_a_met_indicator_gets_no_corrective_advice(alba):
+    coach, result = alba
+    objectives = next(i for i in result.indicators if i.id == "2.C1.I6")
+    assert objectives.verdict == "evidenced"  # training split: see the fixture
+    session = ChatSession(coach, role="candidat", candidate="alba")
+    session.attach_assessment(result)
+    reply = session.respond("Pourquoi mes objectifs ne sont-ils pas validés ?")
+    first = reply.text.split("\n")[0]
+    assert first.startswith("Votre indicateur **2.C1.I6** est démontré") and "en fait validé" in first
+    assert [c["indicator_id"] for c in reply.citations] == ["2.C1.I6"]  # not the other indicators naming objectives
+    assert "Conseil" not in reply.text and objectives.advice not in reply.text
+    advice = session.respond("Comment améliorer mes objectifs ?")
+    assert "déjà démontré" in advice.text and objectives.advice not in advice.text
+
+
+def test_a_question_about_a_gap_names_its_verdict_then_advises(alba):
+    coach, result = alba
+    gap = next(i for i in result.indicators if i.verdict in {"partial", "not_evidenced"} and i.id.startswith("2.C3"))
+    session = ChatSession(coach, role="candidat", candidate="alba")
+    session.attach_assessment(result)
+    reply = session.respond(f"Pourquoi {gap.id} n'est pas validé ?")
+    lines = reply.text.split("\n")
+    assert lines[0].startswith(f"Votre indicateur **{gap.id}** est {VERDICT_FR[gap.verdict]}")
+    assert any(line.strip().startswith("Conseil :") for line in lines[1:])
+
+
+def test_an_unsure_unit_is_asked_in_the_chat_and_the_answer_is_used(tmp_path, e5):
+    from pdf_fixtures import make_text_pdf
+
+    pdf = make_text_pdf(tmp_path / "notes.pdf", ["Quelques notes prises pendant la réunion de lundi avec la direction."],
+                        header=None)
+    coach = Coach(Settings(home=tmp_path / "home"), embeddings=e5)
+    session = ChatSession(coach, role="candidat", candidate="noe")
+    question = session.respond(f"/evaluer {pdf}")
+    assert "S'agit-il de l'unité" in question.text and "--unit" not in question.text
+    first, second = session.pending_unit[1][:2]
+    assert f"{first} ou {second}" in question.text
+    done = session.respond(f"l'unité {second}")
+    assert done.text.startswith(f"Évaluation de notes.pdf (unité {second})")
+    assert session.assessment.unit == second and session.pending_unit is None

@@ -244,3 +244,31 @@ def test_a_deferred_subject_is_never_told_evidenced():
     assert deferred.verdict == "partial" and deferred.review
     assert {e.page for e in deferred.evidence} == {4, 14}
     assert "plus tard" in deferred.explanation
+
+
+# Quotes -------------------------------------------------------------------------------------------------
+def test_a_long_sentence_is_cut_at_a_clause_never_mid_clause():
+    from assistant.judging.grounding import MAX_QUOTE, shorten
+
+    short = "Les objectifs sont fixés à +15 % de ventes d'ici juin 2027."
+    assert shorten(short) == short
+    clause = "Nous visons 2 000 abonnés Instagram d'ici juin 2027, " * 9 + "conformes au plan de la direction."
+    cut = shorten(clause)
+    assert len(cut) <= MAX_QUOTE and cut.endswith("juin 2027") and clause.startswith(cut)
+
+
+def test_a_lead_in_line_is_not_chosen_as_a_quote():
+    from assistant.judging.checklist import Sentence
+
+    lead = Sentence(page=2, text="Pour cette campagne, nous avons retenu les objectifs suivants :", rank=0,
+                    deferral=False, topical=True, key=True, specific=0, elements={"objective", "figure"})
+    real = Sentence(page=2, text="Atteindre 2 000 abonnés et +15 % de ventes en magasin d'ici juin 2027.", rank=1,
+                    deferral=False, topical=True, key=True, specific=3, elements={"figure"})
+    from assistant.judging.checklist import ChecklistResult
+
+    checklist = Checklist(elements=(Element("objective", "des objectifs", "aucun objectif"),
+                                    Element("figure", "des chiffres", "aucun chiffre")))
+    check = ChecklistResult(checklist=checklist, sentences=[lead, real], found={"objective": [lead], "figure": [lead, real]},
+                            deferrals=[], pair_ratio=1.0, plural_shortfall=0.0)
+    quotes = checklist_quotes(check, "evidenced")
+    assert [q.quote for q in quotes][0] == real.text and lead.text not in [q.quote for q in quotes]

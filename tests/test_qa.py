@@ -67,3 +67,11 @@ def test_metadata_filters_restrict_dense_and_lexical_search(indexed_coach):
     delivs = idx.search("que remettre", k=5, part="deliverables")
     assert delivs and {h.passage.metadata["part"] for h in delivs} == {"deliverables"}
     assert idx.search("budget", unit="9") == []
+
+
+def test_an_answer_cites_only_what_it_says(indexed_coach):
+    """Every citation is named in the answer's text, once; nothing off-topic is listed beside it."""
+    answer = indexed_coach.ask("Qu'attend le jury sur le choix des prestataires ?")
+    ids = [c.indicator_id or c.criterion_id for c in answer.citations]
+    assert ids[0] == "2.C3.I3" and len(ids) == len(set(ids))
+    assert all(i in answer.answer for i in ids) and len(ids) <= 3

@@ -4,6 +4,7 @@ juror grids, chat, users file and the single-user host restriction."""
 from __future__ import annotations
 
 import io
+import re
 import stat
 from pathlib import Path
 
@@ -239,13 +240,18 @@ def test_assess_upload_stores_the_file_and_renders_the_report(web, lea_report):
     quoted = [i for i in a.indicators if i.evidence]
     assert quoted and f"p. {quoted[0].evidence[0].page}" in details
     assert "Conseil :" in details and "Ce qui manque :" in details
-    md, pdf = h.report_files(coach, LEA, a)
+    md, pdf, annotated = h.report_files(coach, LEA, a)
     assert md.suffix == ".md" and "2.C1.I1" in md.read_text(encoding="utf-8")
     assert pdf.read_bytes().startswith(b"%PDF-")
     from pypdf import PdfReader
 
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "2.C1.I1" in text and "Points forts" in text
+    # the candidate's own PDF (the stored upload), each quote highlighted
+    assert annotated.name.endswith("-annote.pdf")
+    notes = [an.get_object()["/Contents"] for page in PdfReader(annotated).pages for an in page.get("/Annots") or []]
+    assert notes and all(re.match(r"2\.C\d\.I\d", n) for n in notes)
+    assert len(PdfReader(annotated).pages) == a.document.pages
     # the saved report comes back identical, with its results
     keys = h.saved_reports(coach.settings, LEA, None)
     again = h.load_report(coach.settings, LEA, None, keys[0][1])
@@ -349,13 +355,25 @@ def test_juror_prefills_decides_signs_and_exports(web, tmp_path):
     assert err.value.code == "grid_incomplete"
     for c in grid.criteria[1:]:
         h.jury_decide(s, JURY, grid.id, criterion=c.item_id, level="partiellement_acquis", juror="Claire Dubois")
+    # « considère que tous les critères sont remplis » bears on every written indicator: each one must be
+    # decided explicitly (not confirmed by the signature), the oral ones excepted.
+    targeted = [i for i in h.jury_grid(s, JURY, grid.id).indicators if i.review == "instruction"]
+    assert {i.item_id for i in targeted} == {i.item_id for i in grid.indicators} - {"2.C4.I1", "2.C4.I3"}
+    targeted = [i for i in targeted if i.decided is None]
+    with pytest.raises(GridError) as err:
+        h.jury_sign(s, JURY, grid.id, "Claire Dubois")
+    assert err.value.code == "grid_unchecked" and targeted[0].item_id in err.value.message
+    for i in targeted:
+        h.jury_decide(s, JURY, grid.id, criterion=i.criterion_id, level=None, juror="Claire Dubois",
+                      indicator=i.item_id, verdict=i.proposed)
     signed = h.jury_sign(s, JURY, grid.id, "Claire Dubois")
     assert signed.status == "signed"
     with pytest.raises(GridError) as err:
         h.jury_decide(s, JURY, grid.id, criterion=first.item_id, level="acquis", juror="Claire Dubois")
     assert err.value.code == "grid_signed" and "lecture seule" in h.message_of(err.value)[1]
     files = h.jury_export(s, JURY, grid.id, folder=tmp_path)
-    assert sorted(p.suffix for p in files) == [".csv", ".pdf", ".xlsx"]
+    assert sorted(p.suffix for p in files) == [".csv", ".pdf", ".pdf", ".xlsx"]
+    assert any(p.name.endswith("-annote.pdf") for p in files)  # the graded PDF, quotes highlighted
     ws = load_workbook(next(p for p in files if p.suffix == ".xlsx")).active
     rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r and r[0]}
     assert rows[first.item_id][4] == "Le budget est détaillé en annexe." and rows[first.item_id][5] == "Claire Dubois"
@@ -421,3 +439,21 @@ def test_with_logins_the_juror_is_the_account_whatever_is_typed(tmp_path):
     events = history(s, g.id)
     assert events and all("Président" not in e.juror and "Quelqu" not in e.juror for e in events)
     assert any(e.juror == "claire" and e.action == "sign" for e in events)
+
+
+def test_a_clicked_quote_gives_its_page_with_the_quote_highlighted(web, lea_report):
+    coach, _ = web
+    a = lea_report
+    ind = next(i for i in a.indicators if i.evidence)
+    image, caption = h.evidence_page(coach.settings, LEA, f"candidat|{ind.id}|0", assessment=a)
+    assert caption.startswith(f"{ind.id} — p. {ind.evidence[0].page}") and "non localisé" not in caption
+    from assistant.exports.annotate import page_image
+
+    original = h.stored_original(coach.settings, "bernard-lea", a.document.sha256)
+    plain, found = page_image(original, ind.evidence[0].page, "aucune phrase de ce texte n'est sur la page")
+    assert not found and image.size == plain.size and image.tobytes() != plain.tobytes()  # the highlight is drawn
+    with pytest.raises(AccessDenied):
+        h.evidence_page(coach.settings, PAUL, f"candidat|{ind.id}|0", assessment=a)
+    with pytest.raises(CoachError) as err:
+        h.evidence_page(coach.settings, LEA, f"candidat|{ind.id}|99", assessment=a)
+    assert err.value.code == "bad_quote"

@@ -62,7 +62,7 @@ def indicator_feedback(result: IndicatorResult, indicator: Indicator, hint: Hint
     )
     if result.note:
         line += " " + result.note
-    if result.review and result.verdict != "not_assessable":
+    if result.review and result.verdict != "not_assessable" and "À vérifier" not in (result.note or ""):
         line += " " + render(t["review"], confidence=f"{result.confidence:.2f}")
     if result.verdict == "not_assessable":
         return line, ""

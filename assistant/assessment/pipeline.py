@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.assessment.feedback import indicator_feedback, prompt_version, texts
 from assistant.config.prompting import render
 from assistant.domain.documents import HIDDEN_KIND_LABELS_FR, Chunk, ExtractedDocument
-from assistant.domain.errors import UsageError
+from assistant.domain.errors import UnitUncertain, UsageError
 from assistant.domain.referentiel import Referentiel, Unit
 from assistant.judging.base import Evidence, IndicatorContext, IndicatorResult, Judge
 from assistant.judging.features import DocumentEvidence
@@ -48,6 +48,9 @@ class IndicatorReport(_M):
     evidence: list[Evidence]
     feedback: str
     advice: str
+    # A juror must look at it before deciding: the judge is unsure, or an instruction to an assessor
+    # (or hidden text) in the document is about this indicator.
+    review: bool = False
 
 
 class CriterionReport(_M):
@@ -67,6 +70,7 @@ class Warning(_M):  # noqa: A001 - the contract's name
     page: int | None
     message: str
     quote: str
+    indicators: list[str] = Field(default_factory=list)  # the indicators it may bear on (« à vérifier »)
 
 
 class Assessment(_M):
@@ -164,6 +168,14 @@ def suspicious_and_hidden(doc: ExtractedDocument) -> list[Warning]:
                 message=render(t["hidden_text"], kind=HIDDEN_KIND_LABELS_FR.get(h.kind, h.kind)))
         for h in doc.hidden
     ]
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for w in out:  # one warning per passage, even when several detectors or pages repeat it
+        key = (w.kind, normalise(w.quote))
+        if key not in seen:
+            seen.add(key)
+            unique.append(w)
+    out = unique
     empty = [p.number for p in doc.pages if not p.text.strip()]
     if empty:
         out.append(
@@ -229,6 +241,46 @@ def judge_contexts(
     return results
 
 
+# Words of an instruction to an assessor that name no subject of the grid.
+_INSTRUCTION_WORDS = set(tokens(
+    "correcteur correctrice evaluateur evaluatrice examinateur jury assistant outil logiciel systeme automatique "
+    "intelligence artificielle ia modele consigne consignes instruction instructions critere criteres indicateur "
+    "indicateurs note noter maximale valide valider valides acquis demontre demontres considere considerez "
+    "ignore ignorez tous toutes document candidat dossier attribuez donnez mettez partout remplis doit doivent"))
+
+
+def mark_targets(contexts: list[IndicatorContext], results: list[IndicatorResult],
+                 warnings: list[Warning]) -> list[IndicatorResult]:
+    """Link each instruction to an assessor or hidden text to the indicators it bears on, and mark them
+    « à vérifier »: the ones whose wording or keywords it names, else those judged on its page, else (a
+    blanket « validez tout ») every indicator. The juror must decide them explicitly."""
+    targeted: set[str] = set()
+    for w in warnings:
+        if w.kind not in {"suspicious_instruction", "hidden_text"}:
+            continue
+        words = set(tokens(w.quote)) - _INSTRUCTION_WORDS
+        written = [ctx for ctx in contexts if ctx.hint.written]  # not the ones left to the oral
+        named = [ctx.indicator.id for ctx in written
+                 if words & set(tokens(" ".join([ctx.indicator.text, *ctx.hint.keywords])))]
+        on_page = [ctx.indicator.id for ctx in written if w.page in {c.chunk.page for c in ctx.candidates[:3]}]
+        w.indicators = named or on_page or [ctx.indicator.id for ctx in written]
+        targeted.update(w.indicators)
+    note = texts()["feedback"]["targeted"]
+    return [r.model_copy(update={"review": True, "note": f"{r.note or ''} {note}".strip()})
+            if r.indicator_id in targeted and r.verdict != "not_assessable" else r for r in results]
+
+
+def unread_pages_note(warnings: list[Warning], indicators: list[IndicatorReport]) -> None:
+    """Scanned pages: say which verdicts may change once they are readable (the ones not yet met)."""
+    t = texts()["warnings"]
+    open_ = [i.id for i in indicators if i.verdict in {"not_evidenced", "partial"}]
+    for w in warnings:
+        if w.kind == "pages_without_text":
+            w.indicators = open_
+            w.message += " " + (render(t["pages_may_change"], indicators=", ".join(open_)) if open_
+                                else t["pages_no_change"])
+
+
 def build_report(
     ref: Referentiel,
     unit: Unit,
@@ -251,8 +303,9 @@ def build_report(
             line, advice = indicator_feedback(r, ind, hint)
             indicators.append(IndicatorReport(
                 id=ind.id, criterion_id=crit.id, criterion=crit.title, text=ind.text, verdict=r.verdict,
-                confidence=r.confidence, evidence=r.evidence, feedback=line, advice=advice,
+                confidence=r.confidence, evidence=r.evidence, feedback=line, advice=advice, review=r.review,
             ))
+    unread_pages_note(warnings, indicators)
     criteria = []
     for crit in unit.criteria:
         vs = [by_id[i.id].verdict for i in crit.indicators]
@@ -307,10 +360,10 @@ def assess_extracted(
         guess = detect_unit(ref, doc)
         if guess.confidence < UNIT_CONFIDENCE_MIN and not allow_uncertain_unit:
             ranked = sorted(guess.scores, key=lambda u: -guess.scores[u])[:2]
-            raise UsageError(
+            raise UnitUncertain(
                 render(texts()["unit_detection"]["unsure"], unit=guess.unit, confidence=f"{guess.confidence:.2f}")
                 + f" Hypothèses : {', '.join(ranked)}.",
-                code="unit_uncertain",
+                choices=ranked,
             )
         unit_id = guess.unit
     unit = ref.unit(unit_id)
@@ -319,7 +372,7 @@ def assess_extracted(
     contexts = prepare_contexts(ref, unit, evidence)
     if hasattr(judge, "warnings"):
         judge.warnings = [w.quote for w in warnings if w.quote]
-    results = judge_contexts(contexts, judge, doc, warnings)
+    results = mark_targets(contexts, judge_contexts(contexts, judge, doc, warnings), warnings)
     for notice in getattr(judge, "notices", []):
         warnings.append(Warning(kind="llm_fallback", page=None, quote="",
                                 message=f"Modèle de langage indisponible ou réponse invalide ({notice}) : "

@@ -34,6 +34,17 @@ class UsageError(CoachError):
     exit_code = EXIT_USAGE
 
 
+class UnitUncertain(UsageError):
+    """The deliverable's unit could not be told for sure: ``choices`` are the most likely units, best first,
+    for a screen or a chat to offer."""
+
+    code = "unit_uncertain"
+
+    def __init__(self, message: str, *, choices: list[str] | None = None) -> None:
+        super().__init__(message, code="unit_uncertain")
+        self.choices = list(choices or [])
+
+
 class InputFileError(CoachError):
     """An input file cannot be used (bad référentiel, bad PDF...)."""
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from assistant.assessment.feedback import texts
 from assistant.config.prompting import load_yaml, render
-from assistant.domain.errors import AccessDenied, CoachError
+from assistant.domain.errors import AccessDenied, CoachError, UnitUncertain
 from assistant.domain.referentiel import PART_LABELS_FR
 from assistant.domain.vocabulary import VERDICT_FR, VERDICT_RANK
 from assistant.text.french import fold, tokens
@@ -25,6 +25,14 @@ from assistant.text.french import fold, tokens
 Role = Literal["candidat", "jury", "formateur"]
 ROLES: tuple[Role, ...] = ("candidat", "jury", "formateur")
 _INDICATOR_ID = re.compile(r"\b(\d(?:\.\d)?\.C\d+(?:\.I\d+)?)\b", re.IGNORECASE)
+# Words of the question itself, not of its subject.
+_QUESTION_WORDS = set(tokens("pourquoi comment ameliorer critere criteres indicateur indicateurs valide validee "
+                             "validees valides mon ma mes pas est n'est sont ajouter conseil demontre "
+                             "partiel note juge jugee"))
+# The question assumes a gap (« pourquoi mes objectifs ne sont-ils pas validés ? »).
+_NEGATIVE_PREMISE = re.compile(r"\b(pas|plus|jamais)\s+(encore\s+)?(valide|demontre|accepte|reconnu|bon|ok|suffisant)"
+                               r"|\bne\s+\S+(\s+\S+)?\s+pas\b|\bn'\S+\s+pas\b|\b(refuse|rejete|insuffisant|echoue|"
+                               r"non valide|non demontre|partiel|manque)")
 
 HELP = {
     "candidat": (
@@ -72,17 +80,23 @@ class ChatSession:
         candidate: str | None = None,
         *,
         read_files: bool = True,
+        inline_sources: bool = True,
     ) -> None:
-        """``read_files=False`` disables ``/evaluer FICHIER`` (a server must never read a path a user typed)."""
+        """``read_files=False`` disables ``/evaluer FICHIER`` (a server must never read a path a user typed);
+        ``inline_sources=False`` leaves the « Sources » block out of the text, for a screen that shows the
+        citations beside the answer (``last_reply.citations``), so that they appear once."""
         if role not in ROLES:
             raise CoachError(f"Rôle inconnu « {role} » : candidat, jury ou formateur.", code="bad_role")
         self.coach = coach
         self.role = role
         self.candidate = candidate
         self.read_files = read_files
+        self.inline_sources = inline_sources
+        self.last_reply: ChatReply | None = None
         self.history: list[Turn] = []
         self.assessment = None
         self.previous = None
+        self.pending_unit: tuple[Path, list[str]] | None = None  # a file waiting for its unit, and the choices
 
     # State ---------------------------------------------------------------------------------------
     def attach_assessment(self, assessment) -> None:  # noqa: ANN001
@@ -114,6 +128,7 @@ class ChatSession:
         else:
             yield from _pieces(offline)
         self.history.append(Turn("assistant", final.text))
+        self.last_reply = final
         return final
 
     def _with_model(self, model, message: str, offline: ChatReply):  # noqa: ANN001, ANN202
@@ -140,7 +155,7 @@ class ChatSession:
                                  intent=offline.intent, notice=notice)
             yield fallback
             return fallback
-        sources = _sources_block(offline.citations)
+        sources = _sources_block(offline.citations) if self.inline_sources else ""
         final = ChatReply(text=text.strip() + (f"\n\n{sources}" if sources else ""), citations=offline.citations,
                           intent=offline.intent, used_model=True)
         yield final
@@ -153,6 +168,13 @@ class ChatSession:
                                                                     else ""), intent="help")
         if folded.startswith("/evaluer"):
             return "assess", self._assess_command(message)
+        if self.pending_unit is not None:
+            chosen = _unit_answer(folded, self.pending_unit[1])
+            if chosen:
+                path, _ = self.pending_unit
+                self.pending_unit = None
+                return "assess", self._assess_file(path, chosen)
+            self.pending_unit = None  # another question: the pending file is dropped
         if self.role != "formateur" and re.search(r"\b(progres|progresse|compar|brouillon|version precedente)", folded):
             return "compare", self._compare()
         if self.role == "jury" and re.match(r"^(grilles?|liste des grilles)\b", folded):
@@ -167,7 +189,7 @@ class ChatSession:
                          "/evaluer FICHIER.pdf, puis posez votre question.", intent="explain", citations=[])
             target = self._resolve_indicators(message)
             if wants_why:
-                return "explain", self._explain(target)
+                return "explain", self._explain(target, message)
             return "advice", self._advice(target)
         return "question", self._question(message)
 
@@ -176,46 +198,69 @@ class ChatSession:
         answer = self.coach.ask(message)
         cites = [c.model_dump() for c in answer.citations]
         text = answer.answer
-        if cites:
+        if cites and self.inline_sources:
             text += "\n\n" + _sources_block(cites)
         return ChatReply(text=text, citations=cites, intent="question")
 
     def _resolve_indicators(self, message: str) -> list:
-        """Indicators of the last assessment the message is about (explicit ids, else by topic)."""
+        """Indicators of the last assessment the message is about: explicit ids first, else the ones whose
+        own wording (then criterion and hint keywords) best matches the message's rarer words."""
+        import math
+
+        from assistant.judging.hints import hint_for
+
         items = self.assessment.indicators
         ids = [m.upper() for m in _INDICATOR_ID.findall(message)]
         if ids:
             chosen = [i for i in items if any(i.id.upper() == x or i.criterion_id.upper() == x for x in ids)]
             if chosen:
                 return chosen
-        words = set(tokens(message)) - set(tokens("pourquoi comment ameliorer critere indicateur valide mon ma mes "
-                                                  "pas est n'est ajouter conseil"))
-        scored = []
-        from assistant.judging.hints import hint_for
-
+        words = set(tokens(message)) - _QUESTION_WORDS
         ref = self.coach.referentiel(self.assessment.referentiel)
+        vocab = {}
         for i in items:
             _, _, ind = ref.find(i.id)
             hint = hint_for(ref, ind)
-            vocab = set(tokens(" ".join([i.text, i.criterion, *hint.keywords])))
-            overlap = len(words & vocab)
-            if overlap:
-                scored.append((overlap, i))
-        if scored:
-            best = max(s for s, _ in scored)
-            return [i for s, i in scored if s == best][:3]
+            vocab[i.id] = (set(tokens(i.text)), set(tokens(i.criterion)), set(tokens(" ".join(hint.keywords))))
+        df = {w: sum(1 for own, crit, kw in vocab.values() if w in own | crit | kw) for w in words}
+        n = max(len(items), 1)
+
+        def score(i) -> float:  # noqa: ANN001
+            own, crit, kw = vocab[i.id]
+            total = 0.0
+            for w in words:
+                if not df.get(w):
+                    continue
+                idf = math.log(1 + n / df[w])
+                # a word of a short indicator is its subject; in a long one it may be a side remark
+                own_weight = 2.0 * (4 / max(4, len(own))) ** 0.5
+                total += idf * (own_weight if w in own else 1.0 if w in crit else 0.5 if w in kw else 0.0)
+            return total
+
+        scored = sorted(((score(i), n_, i) for n_, i in enumerate(items)), key=lambda t: (-t[0], t[1]))
+        if scored and scored[0][0] > 0:  # the best match; a second one only when it matches as well
+            best = scored[0][0]
+            return [i for s, _, i in scored if s >= best - 1e-9][:2]
         gaps = [i for i in items if i.verdict in {"not_evidenced", "partial"}]
         return sorted(gaps, key=lambda i: i.verdict != "not_evidenced")[:3]
 
-    def _explain(self, indicators: list) -> ChatReply:
+    def _explain(self, indicators: list, message: str = "") -> ChatReply:
+        """The verdict first (correcting the question's premise when it is wrong), then the evidence, then
+        advice: corrective advice only for an indicator that is not met."""
         labels = texts()["found_kinds"]
+        doubts = bool(_NEGATIVE_PREMISE.search(fold(message)))
         lines = []
         cites = []
         for i in indicators:
             result = next((r for r in self.assessment.results if r.indicator_id == i.id), None)
-            lines.append(f"**{i.id}** — {i.text} : {VERDICT_FR[i.verdict]} (confiance {i.confidence:.2f}).")
+            verdict = VERDICT_FR[i.verdict]
+            if i.verdict == "evidenced" and doubts:
+                lines.append(f"Votre indicateur **{i.id}** est {verdict} : il est en fait validé — {i.text} "
+                             f"(confiance {i.confidence:.2f}).")
+            else:
+                lines.append(f"Votre indicateur **{i.id}** est {verdict} — {i.text} (confiance {i.confidence:.2f}).")
             lines.append(f"  {i.feedback}")
-            if result is not None and result.looked_for:
+            if result is not None and result.looked_for and i.verdict != "evidenced":
                 looked = ", ".join(labels.get(k, k) for k in result.looked_for)
                 found = ", ".join(labels.get(k, k) for k in result.found) or "aucun de ces éléments"
                 pages = ", ".join(map(str, result.pages_examined)) or "—"
@@ -223,7 +268,7 @@ class ChatSession:
                              f"(p. {pages}) : {found}.")
             for e in i.evidence:
                 lines.append(f"  > p. {e.page} : « {e.quote} »")
-            if i.advice:
+            if i.advice and i.verdict != "evidenced":  # no corrective advice on a met indicator
                 lines.append(f"  Conseil : {i.advice}")
             cites.append({"unit": self.assessment.unit, "criterion_id": i.criterion_id, "indicator_id": i.id,
                           "part": "criteria", "text": i.text})
@@ -233,7 +278,10 @@ class ChatSession:
         lines = ["Pour progresser :"]
         cites = []
         for i in indicators:
-            lines.append(f"- **{i.id}** ({VERDICT_FR[i.verdict]}) — {i.advice or i.feedback}")
+            if i.verdict == "evidenced":
+                lines.append(f"- **{i.id}** est déjà {VERDICT_FR[i.verdict]} : rien à corriger sur ce point.")
+            else:
+                lines.append(f"- **{i.id}** ({VERDICT_FR[i.verdict]}) — {i.advice or i.feedback}")
             cites.append({"unit": self.assessment.unit, "criterion_id": i.criterion_id, "indicator_id": i.id,
                           "part": "criteria", "text": i.text})
         return ChatReply(text="\n".join(lines), citations=cites, intent="advice")
@@ -249,8 +297,19 @@ class ChatSession:
             return ChatReply(text="Usage : /evaluer FICHIER.pdf [unité]", intent="assess")
         path = Path(parts[1]).expanduser()
         unit = parts[2] if len(parts) > 2 else None
+        return self._assess_file(path, unit)
+
+    def _assess_file(self, path: Path, unit: str | None) -> ChatReply:
         try:
             result = self.coach.assess(path, unit=unit, candidate=self.candidate)
+        except UnitUncertain as exc:
+            if not exc.choices:
+                return ChatReply(text=str(exc), intent="assess")
+            self.pending_unit = (path, exc.choices)
+            options = " ou ".join(exc.choices)
+            return ChatReply(text=f"Je ne suis pas sûr de l'unité de ce document. S'agit-il de l'unité {options} ? "
+                                  f"Répondez par le numéro de l'unité (par ex. « {exc.choices[0]} »).",
+                             intent="assess")
         except CoachError as exc:
             return ChatReply(text=str(exc), intent="assess")
         self.attach_assessment(result)
@@ -292,6 +351,13 @@ class ChatSession:
             return ChatReply(text="Aucune grille pour l'instant (rncp-coach grid prefill …).", intent="grids")
         lines = [f"- {g.id} : {g.candidate}, unité {g.unit}, {g.file} ({g.status})" for g in grids[:20]]
         return ChatReply(text="Grilles :\n" + "\n".join(lines), intent="grids")
+
+
+def _unit_answer(folded: str, choices: list[str]) -> str | None:
+    """The unit a reply names among the offered ones (« 2 », « l'unité 3.1 », « la 2 »), else None."""
+    named = re.findall(r"(?<![\d.])(\d(?:\.\d)?)(?![\d.])", folded)
+    picked = [u for u in named if u in choices]
+    return picked[0] if len(set(picked)) == 1 else None
 
 
 def _sources_block(citations: list[dict]) -> str:

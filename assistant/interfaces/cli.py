@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.domain.errors import CoachError
+from assistant.domain.errors import CoachError, UsageError
 from assistant.interfaces import cli_common as common
 from assistant.interfaces.cli_grid import grid_app
 
@@ -153,12 +153,24 @@ def assess(
     password: Annotated[str | None, typer.Option("--password", help="Mot de passe du PDF protégé.")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
     referentiel: Annotated[str | None, typer.Option("--referentiel")] = None,
+    annotate: Annotated[Path | None, typer.Option(
+        "--annotate", help="Écrire une copie du PDF où chaque citation est surlignée (couleur du verdict).")] = None,
 ) -> None:
     """Évaluer un livrable, indicateur par indicateur, avec citations et conseils."""
     from assistant.exports.text import assessment_markdown, assessment_text
 
+    if annotate is not None and annotate.resolve() == file.resolve():
+        raise UsageError("--annotate doit nommer un autre fichier que le PDF évalué (il ne sera jamais "
+                         "modifié) : par ex. --annotate annote.pdf", code="annotate_same_file")
     coach = common.make_coach()
     result = coach.assess(file, unit=unit, candidate=candidate, password=password, referentiel=referentiel)
+    if annotate is not None:
+        from assistant.exports.annotate import annotate_pdf
+
+        report = annotate_pdf(file, result, annotate, password=password)
+        typer.echo(f"PDF annoté : {annotate} ({len({(p.page, p.quote) for p in report.placed})} surlignages"
+                   + (f", {len(report.not_found)} citation(s) non localisée(s)" if report.not_found else "")
+                   + ").", err=True)
     if fmt is ReportFormat.json:
         common.echo_json(result.public())
     elif fmt is ReportFormat.markdown:

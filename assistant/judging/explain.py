@@ -9,6 +9,7 @@ from __future__ import annotations
 from assistant.domain.vocabulary import VERDICT_RANK
 from assistant.judging.base import Evidence
 from assistant.judging.checklist import ChecklistResult, Sentence
+from assistant.judging.grounding import is_lead_in
 
 EXCERPT = 70
 MAX_QUOTES = 3
@@ -63,8 +64,12 @@ def checklist_quotes(check: ChecklistResult | None, verdict: str) -> list[Eviden
             n = len(s.elements)
             if key not in scored or scored[key][0] < n:
                 scored[key] = (n, s)
-    best = sorted(scored.values(), key=lambda ns: (-ns[0], ns[1].rank))
-    picked = [s for _, s in best if len(s.text.split()) >= 5][: MAX_QUOTES - (1 if check.deferrals else 0)]
+    # The sentences that carry the evidence itself: most elements, then specific content; never a heading,
+    # a table cell or a lead-in line that only announces it.
+    best = sorted(scored.values(), key=lambda ns: (-ns[0], -min(ns[1].specific, 2), ns[1].rank))
+    long_enough = [s for _, s in best if len(s.text.split()) >= 5]
+    picked = [s for s in long_enough if not is_lead_in(s.text)] or long_enough
+    picked = picked[: MAX_QUOTES - (1 if check.deferrals else 0)]
     if check.deferrals and verdict != "evidenced":
         picked.append(check.deferrals[0])
     return [Evidence(page=s.page, quote=s.text) for s in picked]

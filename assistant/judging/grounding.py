@@ -14,7 +14,8 @@ from assistant.judging.hints import Hint
 from assistant.judging.signals import count_signals
 from assistant.text.french import tokens
 
-MAX_QUOTE = 280
+MAX_QUOTE = 400  # a quote is a whole sentence; only a longer one is cut, at a clause boundary
+_CLAUSE_END = re.compile(r"[;,:)»]\s|\s[—–-]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _SPACES = re.compile(r"\s+")
 
@@ -30,11 +31,20 @@ def quote_is_on_page(doc: ExtractedDocument, page: int, quote: str) -> bool:
 
 
 def shorten(sentence: str) -> str:
+    """The sentence itself when it fits; otherwise it is cut at its last clause boundary within the limit
+    (never mid-clause such as « conformes au »), at a word boundary only when no clause ends early enough."""
     sentence = sentence.strip()
     if len(sentence) <= MAX_QUOTE:
         return sentence
-    cut = sentence[:MAX_QUOTE].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:")
+    head = sentence[:MAX_QUOTE]
+    ends = [m.start() + 1 for m in _CLAUSE_END.finditer(head) if m.start() >= MAX_QUOTE // 2]
+    cut = head[: ends[-1]] if ends else head.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:—–-")
+
+
+def is_lead_in(sentence: str) -> bool:
+    """A line that announces the evidence instead of carrying it (« …les objectifs suivants : »)."""
+    return sentence.rstrip().endswith(":")
 
 
 def sentences(text: str) -> list[str]:
@@ -69,7 +79,7 @@ def select_quotes(
             counts = count_signals(sent)
             score = 2.0 * len(toks & keywords) + 1.5 * len(toks & topic_words) + 0.5 * len(toks & query_words)
             score += 1.5 * sum(counts.get(k, 0) > 0 for k in hint.signals)
-            score -= 0.3 * rank
+            score -= 0.3 * rank + (3.0 if is_lead_in(sent) else 0.0)  # a lead-in only as a last resort
             if score > best_score:
                 best, best_score = sent, score
         if best and all(normalise(best) != normalise(e.quote) for _, e in scored):

@@ -218,26 +218,36 @@ def _structure_answer(question: str, ref: Referentiel) -> Answer | None:
     return None
 
 
-def _summary(ref: Referentiel, cites: list[Citation]) -> str:
-    top = cites[0]
+CITED = 3  # an answer names (and cites) its three best items, no more
+
+
+def _summary(ref: Referentiel, cites: list[Citation]) -> tuple[str, list[Citation]]:
+    """The answer's sentence and the citations it uses, best first: the best item with those of the same
+    criterion (or the same part of the same unit) among the best three, then the others as « voir
+    aussi », each named in the text. Nothing is cited that the answer does not mention."""
+    used = cites[:CITED]
+    top = used[0]
     unit = ref.unit(top.unit)
     if top.part == "criteria" and top.criterion_id:
         crit = unit.criterion(top.criterion_id)
-        same = [c for c in cites if c.criterion_id == top.criterion_id and c.indicator_id]
-        if same:
-            inds = " ; ".join(f"« {c.text} » ({c.indicator_id})" for c in same[:3])
+        main = [c for c in used if c.criterion_id == top.criterion_id and c.indicator_id]
+        if main:
+            inds = " ; ".join(f"« {c.text} » ({c.indicator_id})" for c in main)
             line = (f"Dans l'{_unit_label(unit)}, le critère « {crit.title} » ({crit.id}) "
                     f"prévoit notamment : {inds}.")
         else:
+            main = [top]
             line = f"Dans l'{_unit_label(unit)}, cela relève du critère « {crit.title} » ({crit.id})."
     else:
-        same = [c.text for c in cites if c.unit == top.unit and c.part == top.part]
+        main = [c for c in used if c.unit == top.unit and c.part == top.part]
         label = PART_LABELS_FR[top.part]
-        line = f"Pour l'{_unit_label(unit)} ({label}) : " + " ; ".join(same[:4]) + "."
-    others = list(dict.fromkeys(c.unit for c in cites if c.unit != top.unit))
-    if others:
-        line += " Voir aussi : " + ", ".join(f"unité {u}" for u in others) + "."
-    return line
+        line = f"Pour l'{_unit_label(unit)} ({label}) : " + " ; ".join(c.text for c in main) + "."
+    also = [c for c in used if c not in main]
+    if also:
+        line += " Voir aussi : " + " ; ".join(
+            f"{c.indicator_id or c.criterion_id or PART_LABELS_FR.get(c.part, c.part)} (unité {c.unit}) « {c.text} »"
+            for c in also) + "."
+    return line, used
 
 
 def ask(question: str, index: ReferentielIndex, *, k: int = 5, mode: str = "hybrid") -> Answer:
@@ -277,5 +287,6 @@ def ask(question: str, index: ReferentielIndex, *, k: int = 5, mode: str = "hybr
             cites.append(cite)
         if len(cites) == k:
             break
-    return Answer(answer=_summary(ref, cites), citations=cites)
+    text, used = _summary(ref, cites)
+    return Answer(answer=text, citations=used)
 

@@ -100,10 +100,14 @@ def create_grid(settings: Settings, assessment, *, unit_title: str = "") -> Grid
             note = (f"Pré-remplissage désactivé : l'accord entre l'outil et les jurys est insuffisant sur ce critère "
                     f"(kappa {s.kappa:.2f} sur {s.decisions} décisions, seuil {settings.stats_min_kappa:.2f}). "
                     f"Proposition de l'outil, à titre indicatif : {LEVEL_FR[c.level]}.")
-        rows.append(("criterion", c.id, c.id, c.title, shown, c.level, c.rationale, note, "[]"))
+        rows.append(("criterion", c.id, c.id, c.title, shown, c.level, c.rationale, note, "[]", ""))
+    targeted = {i for w in assessment.warnings if w.kind in {"suspicious_instruction", "hidden_text"}
+                for i in w.indicators}
     for i in assessment.indicators:
         evidence = json.dumps([e.model_dump(mode="json") for e in i.evidence], ensure_ascii=False)
-        rows.append(("indicator", i.id, i.criterion_id, i.text, i.verdict, i.verdict, i.feedback, "", evidence))
+        review = "instruction" if i.id in targeted else "uncertain" if i.review else ""
+        rows.append(("indicator", i.id, i.criterion_id, i.text, i.verdict, i.verdict, i.feedback, "", evidence,
+                     review))
     doc = assessment.document
     with database(settings) as conn, transaction(conn):
         conn.execute(
@@ -115,7 +119,7 @@ def create_grid(settings: Settings, assessment, *, unit_title: str = "") -> Grid
         )
         conn.executemany(
             "INSERT INTO lines (grid_id, kind, item_id, criterion_id, title, proposed, tool_proposed, rationale, note,"
-            " evidence_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " evidence_json, review) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(grid_id, *r) for r in rows],
         )
         withheld = sorted(c for c in held_back if c in {r[1] for r in rows})
@@ -187,8 +191,9 @@ def decide(
 
 
 def sign(settings: Settings, grid_id: str, juror: str) -> Grid:
-    """Sign the grid: every criterion must have been decided; indicators left undecided are confirmed as
-    proposed (each confirmation is recorded). The grid becomes read-only."""
+    """Sign the grid: every criterion must have been decided, and every indicator an instruction to an
+    assessor bears on; other indicators left undecided are confirmed as proposed (each confirmation is
+    recorded). The grid becomes read-only."""
     name = _juror(juror)
     with database(settings) as conn, transaction(conn):
         grid = _open_grid(conn, grid_id)
@@ -198,6 +203,14 @@ def sign(settings: Settings, grid_id: str, juror: str) -> Grid:
                 f"Grille incomplète : critère(s) sans décision du jury : {', '.join(pending)}. Décidez-les avant de "
                 f"signer : rncp-coach grid decide {grid_id} --criterion C --level L --juror NOM",
                 code="grid_incomplete",
+            )
+        unchecked = [i.item_id for i in grid.indicators if i.review == "instruction" and i.decided is None]
+        if unchecked:
+            raise GridError(
+                f"Indicateur(s) à vérifier sans décision : {', '.join(unchecked)}. Une consigne adressée à "
+                f"l'évaluateur (ou un texte caché) du document porte sur eux : décidez chacun explicitement avant "
+                f"de signer : rncp-coach grid decide {grid_id} --criterion C --indicator I --verdict V --juror NOM",
+                code="grid_unchecked",
             )
         at = now()
         for ind in grid.indicators:

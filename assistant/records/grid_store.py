@@ -73,6 +73,11 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE grids ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'",
     ],
+    # v4: why a line must be looked at: '' (no), 'uncertain' (the judge is unsure), 'instruction' (an
+    # instruction to an assessor or hidden text bears on it: a juror must decide it explicitly).
+    [
+        "ALTER TABLE lines ADD COLUMN review TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -96,6 +101,7 @@ class GridLine(_M):
     comment: str | None = None
     juror: str | None = None
     decided_at: str | None = None
+    review: Literal["", "uncertain", "instruction"] = ""
 
     @property
     def value(self) -> str:
@@ -241,7 +247,7 @@ def _line(row: sqlite3.Row) -> GridLine:
         kind=row["kind"], item_id=row["item_id"], criterion_id=row["criterion_id"], title=row["title"],
         proposed=row["proposed"], tool_proposed=row["tool_proposed"], rationale=row["rationale"], note=row["note"],
         evidence=json.loads(row["evidence_json"] or "[]"), decided=row["decided"], comment=row["comment"],
-        juror=row["juror"], decided_at=row["decided_at"],
+        juror=row["juror"], decided_at=row["decided_at"], review=row["review"] or "",
     )
 
 

@@ -21,7 +21,7 @@ DEFAULT_LOCAL_CANDIDATE = "candidat-local"
 
 # The CLI's hints ("--unit", "--password", "--juror") become the page's controls.
 WEB_HINTS = {
-    "unit_uncertain": "Dans l'application : choisissez l'unité dans la liste « Unité », puis relancez.",
+    "unit_uncertain": "Choisissez l'unité parmi les hypothèses proposées ci-dessous (ou dans la liste « Unité »).",
     "pdf_encrypted": "Dans l'application : saisissez le mot de passe dans le champ « Mot de passe du PDF », "
                      "ou déposez une copie sans protection.",
     "grid_signed": "Dans l'application, une grille signée est en lecture seule.",

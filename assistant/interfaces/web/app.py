@@ -18,7 +18,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.assessment.coach import Coach  # noqa: E402
 from assistant.config.settings import Settings  # noqa: E402
-from assistant.domain.errors import CoachError  # noqa: E402
+from assistant.domain.errors import CoachError, UnitUncertain  # noqa: E402
 from assistant.interfaces.web import handlers as h  # noqa: E402
 from assistant.interfaces.web.jury_lines import grid_lines_renderer  # noqa: E402
 from assistant.interfaces.web.render import (  # noqa: E402
@@ -45,6 +45,7 @@ from assistant.interfaces.web.shell import (  # noqa: E402
     failure,
     tab_gate,
 )
+from assistant.knowledge.qa import Citation  # noqa: E402
 from assistant.records.grid_store import Grid  # noqa: E402
 
 
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                                               elem_id="cand-pwd")
                         cand_go = gr.Button("Évaluer mon livrable", variant="primary", elem_id="cand-assess")
                         cand_error = gr.HTML("", elem_id="cand-error")
+                        # When the unit is not sure: the two most likely ones, one click away.
+                        cand_unit_pick = gr.Radio([], label="De quelle unité s'agit-il ?", visible=False,
+                                                  elem_id="cand-unit-pick")
                         cand_summary = gr.HTML("", elem_id="cand-summary")
                         cand_table = gr.HTML("", elem_id="cand-table")
                         cand_details = gr.HTML("", elem_id="cand-details")
@@ -108,6 +112,12 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                         cand_q = gr.Textbox(label="Votre question", elem_id="cand-question",
                                             placeholder="Pourquoi 2.C3.I3 n'est pas validé ? Comment améliorer… ?")
                         cand_send = gr.Button("Envoyer", elem_id="cand-send")
+                        # The evidence viewer: a click on a quote of the report shows its page here.
+                        cand_view_req = gr.Textbox("", elem_id="cand-view-req", elem_classes=["rc-hidden"],
+                                                   show_label=False, container=False)
+                        cand_view_caption = gr.Markdown("", elem_id="cand-view-caption")
+                        cand_view = gr.Image(None, type="pil", format="png", label="La page citée", interactive=False,
+                                             visible=False, elem_id="cand-view")
                 cand_assessment = gr.State(None)
                 cand_session = gr.State(None)
 
@@ -119,8 +129,11 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                     juror = gr.Textbox(label="Juré (prénom et nom, obligatoire)", elem_id="jury-name", scale=2)
                     grid_dd = gr.Dropdown([], label="Grille d'un candidat", elem_id="jury-grid", scale=4)
                     grid_refresh = gr.Button("Actualiser la liste", scale=1)
+                # The open grid's candidate, file and progress come first; the pre-fill panel folds once a
+                # grid is open.
+                grid_header = gr.HTML("", elem_id="jury-header")
                 with gr.Accordion("Pré-remplir une grille à partir d'un livrable (PDF)", open=False,
-                                  elem_id="jury-prefill-box"):
+                                  elem_id="jury-prefill-box") as prefill_box:
                     with gr.Row():
                         jury_cand = gr.Textbox(label="Identifiant du candidat", elem_id="jury-cand")
                         jury_unit = gr.Dropdown(units, value=h.AUTO_UNIT, label="Unité", elem_id="jury-unit")
@@ -128,8 +141,13 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                                         elem_id="jury-file")
                     jury_pwd = gr.Textbox(label="Mot de passe du PDF (s'il est protégé)", type="password")
                     jury_prefill_btn = gr.Button("Pré-remplir la grille", variant="primary", elem_id="jury-prefill")
-                grid_header = gr.HTML("", elem_id="jury-header")
                 grid_state = gr.State(None)
+                jury_view_req = gr.Textbox("", elem_id="jury-view-req", elem_classes=["rc-hidden"], show_label=False,
+                                           container=False)
+                with gr.Accordion("La page citée", open=True, visible=False, elem_id="jury-view-box") as jury_view_box:
+                    jury_view_caption = gr.Markdown("", elem_id="jury-view-caption")
+                    jury_view = gr.Image(None, type="pil", format="png", show_label=False, interactive=False,
+                                         elem_id="jury-view")
                 gr.render(inputs=[grid_state])(grid_lines_renderer(
                     settings, viewer, juror=juror, grid_header=grid_header, saved_juror=saved_juror))
                 with gr.Accordion("Corriger le verdict d'un indicateur", open=False):
@@ -221,16 +239,31 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                 summary, table, details, prog, files, meta = show_report(v, a)
                 saved = gr.update(choices=h.saved_reports(settings, v, a.candidate), value=None)
             except Exception as exc:  # noqa: BLE001 - shown in the page, the app keeps working
+                pick = (gr.update(choices=[(f"Unité {u}", u) for u in exc.choices], value=None, visible=True)
+                        if isinstance(exc, UnitUncertain) and exc.choices else gr.update(visible=False))
                 return (None, failure(exc), "", "", "", "", None, None, gr.update(), gr.update(), gr.update(),
-                        gr.update(), gr.update())
+                        gr.update(), gr.update(), pick, gr.update())
             _discard_gradio_copy(file)
             return (meta, "", summary, table, details, prog, files, a, gr.update(value=None), [], None, saved,
-                    gr.update(value=""))
+                    gr.update(value=""), gr.update(visible=False, value=None), gr.update())
 
+        assess_outputs = [cand_meta, cand_error, cand_summary, cand_table, cand_details, cand_progress, cand_files,
+                          cand_assessment, cand_file, cand_chat, cand_session, cand_saved, cand_pwd, cand_unit_pick,
+                          cand_unit]
+
+        def assess_picked(unit: str | None, file: str | None, candidate: str | None, password: str | None,
+                          request: gr.Request, progress: gr.Progress = gr.Progress()):  # noqa: B008
+            if not unit:
+                return tuple(gr.update() for _ in assess_outputs)
+            out = assess(file, unit, candidate, password, request, progress)
+            return (*out[:-1], gr.update(value=unit) if out[0] is not None else gr.update())
+
+        cand_unit_pick.input(assess_picked, inputs=[cand_unit_pick, cand_file, cand_id, cand_pwd],
+                             outputs=assess_outputs, api_name=False, concurrency_limit=ASSESS_CONCURRENCY,
+                             concurrency_id="assess")
         cand_go.click(
             assess, inputs=[cand_file, cand_unit, cand_id, cand_pwd],
-            outputs=[cand_meta, cand_error, cand_summary, cand_table, cand_details, cand_progress, cand_files,
-                     cand_assessment, cand_file, cand_chat, cand_session, cand_saved, cand_pwd],
+            outputs=assess_outputs,
             api_name="evaluer", concurrency_limit=ASSESS_CONCURRENCY, concurrency_id="assess",
         )
 
@@ -279,6 +312,27 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
             trigger(cand_ask, inputs=[cand_q, cand_chat, cand_session, cand_assessment, cand_id],
                     outputs=[cand_chat, cand_session, cand_q], api_name=False)
 
+        def show_cand_page(request_text: str, assessment, request: gr.Request):  # noqa: ANN001
+            try:
+                image, caption = h.evidence_page(settings, viewer(request), request_text, assessment=assessment)
+            except Exception as exc:  # noqa: BLE001
+                return gr.update(visible=False), failure(exc)
+            return gr.update(value=image, visible=True), caption
+
+        cand_view_req.change(show_cand_page, inputs=[cand_view_req, cand_assessment],
+                            outputs=[cand_view, cand_view_caption], api_name=False)
+
+        def show_jury_page(request_text: str, grid_data: dict | None, request: gr.Request):
+            try:
+                grid = Grid.model_validate(grid_data) if grid_data else None
+                image, caption = h.evidence_page(settings, viewer(request), request_text, grid=grid)
+            except Exception as exc:  # noqa: BLE001
+                return gr.update(visible=True), gr.update(), failure(exc)
+            return gr.update(visible=True), image, caption
+
+        jury_view_req.change(show_jury_page, inputs=[jury_view_req, grid_state],
+                            outputs=[jury_view_box, jury_view, jury_view_caption], api_name=False)
+
         # Jury handlers ----------------------------------------------------------------------------------
         def grid_view(v: h.Viewer, grid: Grid) -> tuple:
             signed = grid.status == "signed"
@@ -322,12 +376,13 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                                       progress=lambda f, m: progress(f, desc=m))
                 grids = h.jury_grids(settings, v)
             except Exception as exc:  # noqa: BLE001
-                return failure(exc), gr.update(), gr.update()
+                return failure(exc), gr.update(), gr.update(), gr.update()
             _discard_gradio_copy(file)
-            return "", gr.update(choices=h.grid_choices(grids), value=grid.id), gr.update(value=None)
+            return "", gr.update(choices=h.grid_choices(grids), value=grid.id), gr.update(value=None), \
+                gr.update(open=False)
 
         jury_prefill_btn.click(prefill, inputs=[jury_file, jury_cand, jury_unit, jury_pwd],
-                               outputs=[jury_error, grid_dd, jury_file], api_name="prefill_grille",
+                               outputs=[jury_error, grid_dd, jury_file, prefill_box], api_name="prefill_grille",
                                concurrency_limit=ASSESS_CONCURRENCY, concurrency_id="assess")
 
         def save_indicator(grid_data: dict | None, indicator: str | None, verdict: str | None, comment: str | None,
@@ -384,14 +439,16 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
             history.append({"role": "user", "content": message})
             try:
                 v = viewer(request)
-                answer = h.trainer_answer(coach, v, message)
-                cites = citations_html(answer.citations)
-                if session is None:
-                    session = h.chat_session(coach, v, "formateur")
+                h.require_role(v, "formateur")
+                if session is None:  # the citations are shown once, beside the answer
+                    session = h.chat_session(coach, v, "formateur", inline_sources=False)
                 history.append({"role": "assistant", "content": "…"})
                 for text in h.chat_stream(session, message):
                     history[-1] = {"role": "assistant", "content": text}
-                    yield history, cites, session, ""
+                    yield history, gr.update(), session, ""
+                reply = session.last_reply
+                cites = citations_html([Citation.model_validate(c) for c in reply.citations]) if reply else ""
+                yield history, cites, session, ""
             except Exception as exc:  # noqa: BLE001
                 history.append({"role": "assistant", "content": chat_failure(exc)})
                 yield history, failure(exc), session, ""

@@ -7,6 +7,7 @@ page shows or hides. Errors are :class:`~assistant.domain.errors.CoachError` wit
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import shutil
@@ -33,6 +34,8 @@ from assistant.interfaces.web.access import (  # noqa: F401 - the handlers' API 
     require_role,
     viewer_for,
 )
+
+log = logging.getLogger(__name__)
 
 AUTO_UNIT = "auto"
 Progress = Callable[[float, str], None]
@@ -197,11 +200,34 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) 
     md = folder / f"{stem}.md"
     md.write_text(assessment_markdown(assessment) + "\n", encoding="utf-8")
     pdf = report_pdf(assessment, folder / f"{stem}.pdf", missing_by_indicator(coach, assessment))
-    return [md, pdf]
+    files = [md, pdf]
+    original = stored_original(coach.settings, assessment.candidate, assessment.document.sha256)
+    if original is not None:
+        from assistant.exports.annotate import annotate_pdf
+
+        try:  # the candidate's own PDF with every quote highlighted on its page
+            files.append(annotate_pdf(original, assessment, folder / f"{stem}-annote.pdf").path)
+        except Exception:  # noqa: BLE001 - a protected file (no password kept): the report stays whole
+            log.warning("annotated PDF not written for %s", assessment.document.file, exc_info=True)
+    return files
+
+
+def stored_original(settings: Settings, candidate: str | None, sha256: str) -> Path | None:
+    """The candidate's stored upload with this content, if it is still kept (never a path a user typed)."""
+    import hashlib
+
+    if not candidate:
+        return None
+    folder = settings.uploads_dir / check_candidate(candidate)
+    for path in sorted(folder.glob("*/*.pdf"), reverse=True) if folder.is_dir() else []:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+            return path
+    return None
 
 
 # Chat ------------------------------------------------------------------------------------------------
-def chat_session(coach, viewer: Viewer, role: str, candidate: str | None = None, assessment=None):  # noqa: ANN001, ANN201
+def chat_session(coach, viewer: Viewer, role: str, candidate: str | None = None, assessment=None,  # noqa: ANN001, ANN201
+                 *, inline_sources: bool = True):
     """A chat session for the viewer: the candidate's own (with their last assessment) or the trainer's."""
     from assistant.interfaces.chat import ChatSession
 
@@ -212,7 +238,7 @@ def chat_session(coach, viewer: Viewer, role: str, candidate: str | None = None,
     else:
         require_role(viewer, role)
         cand = None
-    session = ChatSession(coach, role=role, candidate=cand, read_files=False)
+    session = ChatSession(coach, role=role, candidate=cand, read_files=False, inline_sources=inline_sources)
     if assessment is not None:
         session.attach_assessment(assessment)
     return session
@@ -318,6 +344,22 @@ def jury_decide(settings: Settings, viewer: Viewer, grid_id: str, *, criterion: 
                   comment=comment or "", indicator=indicator, verdict=verdict)
 
 
+def jury_confirm_flagged(settings: Settings, viewer: Viewer, grid_id: str, *, criterion: str,
+                         juror: str | None):  # noqa: ANN201
+    """The juror has checked the indicators of a criterion that an instruction in the document bears on:
+    each undecided one is recorded as decided, as proposed, with that statement (one event each)."""
+    from assistant.records.grid import get_grid
+
+    require_role(viewer, "jury")
+    grid = get_grid(settings, grid_id)
+    for ind in grid.indicators:
+        if ind.criterion_id == criterion and ind.review == "instruction" and ind.decided is None:
+            grid = jury_decide(settings, viewer, grid_id, criterion=criterion, level=None, juror=juror,
+                               indicator=ind.item_id, verdict=ind.proposed,
+                               comment="Vérifié par le jury (consigne détectée dans le document).")
+    return grid
+
+
 def jury_sign(settings: Settings, viewer: Viewer, grid_id: str, juror: str | None):  # noqa: ANN201
     from assistant.records.grid import sign
 
@@ -334,8 +376,29 @@ def jury_export(settings: Settings, viewer: Viewer, grid_id: str, formats: tuple
     grid = get_grid(settings, grid_id)
     folder = folder or export_dir()
     events = history(settings, grid.id)
-    return [export_grid(grid, fmt, folder / f"grille-{grid.candidate}-unite-{grid.unit}-{grid.id}.{fmt}",
-                        events=events) for fmt in formats]
+    files = [export_grid(grid, fmt, folder / f"grille-{grid.candidate}-unite-{grid.unit}-{grid.id}.{fmt}",
+                         events=events) for fmt in formats]
+    annotated = _annotated_for_grid(settings, grid, folder)
+    return files + ([annotated] if annotated else [])
+
+
+def _annotated_for_grid(settings: Settings, grid, folder: Path) -> Path | None:  # noqa: ANN001
+    """The graded PDF with the quotes of the tool's proposal highlighted, when the upload is still kept."""
+    from assistant.assessment.pipeline import Assessment
+    from assistant.exports.annotate import annotate_pdf
+
+    original = stored_original(settings, grid.candidate, grid.sha256)
+    record = next((r for r in reversed(load_results(settings, grid.candidate, grid.unit))
+                   if r["assessment"]["document"]["sha256"] == grid.sha256), None)
+    if original is None or record is None:
+        return None
+    try:
+        assessment = Assessment.model_validate(record["assessment"])
+        out = folder / f"livrable-{grid.candidate}-unite-{grid.unit}-{grid.id}-annote.pdf"
+        return annotate_pdf(original, assessment, out).path
+    except Exception:  # noqa: BLE001 - a protected file (no password kept): the grid exports stay whole
+        log.warning("annotated PDF not written for grid %s", grid.id, exc_info=True)
+        return None
 
 
 # Trainer ---------------------------------------------------------------------------------------------
@@ -348,3 +411,42 @@ def trainer_answer(coach, viewer: Viewer, question: str):  # noqa: ANN001, ANN20
 def referentiel_view(coach, viewer: Viewer):  # noqa: ANN001, ANN201
     """The référentiel; anyone logged in may read it."""
     return coach.referentiel()
+
+
+# Evidence viewer -------------------------------------------------------------------------------------
+def evidence_page(settings: Settings, viewer: Viewer, request: str, *, assessment=None, grid=None):  # noqa: ANN001, ANN201
+    """The page a clicked quote sits on, rendered with the quote highlighted: (image, caption).
+
+    ``request`` is what the page sends: « candidat|2.C1.I6|0 » (a quote of the candidate's report) or
+    « jury|2.C1.I6|0 » (a quote of the open grid)."""
+    from assistant.exports.annotate import page_image
+
+    try:
+        scope, ident, n = (request or "").split("|")[:3]
+        index = int(n)
+    except ValueError as exc:
+        raise UsageError("Citation inconnue : cliquez sur une citation du rapport.", code="bad_quote") from exc
+    if scope == "jury":
+        require_role(viewer, "jury")
+        if grid is None:
+            raise UsageError("Ouvrez d'abord une grille.", code="grid_required")
+        line = grid.line(ident)
+        evidence = [(e["page"], e["quote"]) for e in line.evidence] if line else []
+        verdict, candidate, sha256 = (line.proposed if line else ""), grid.candidate, grid.sha256
+    else:
+        if assessment is None:
+            raise UsageError("Évaluez d'abord un livrable.", code="assessment_required")
+        candidate = candidate_scope(viewer, assessment.candidate)
+        ind = next((i for i in assessment.indicators if i.id == ident), None)
+        evidence = [(e.page, e.quote) for e in ind.evidence] if ind else []
+        verdict, sha256 = (ind.verdict if ind else ""), assessment.document.sha256
+    if not 0 <= index < len(evidence):
+        raise UsageError("Citation inconnue : cliquez sur une citation du rapport.", code="bad_quote")
+    original = stored_original(settings, candidate, sha256)
+    if original is None:
+        raise UsageError("Le PDF de ce livrable n'est plus conservé : la page ne peut pas être affichée.",
+                         code="document_gone")
+    page, quote = evidence[index]
+    image, found = page_image(original, page, quote, verdict=verdict)
+    caption = f"{ident} — p. {page} : « {quote} »" + ("" if found else " (passage non localisé sur la page)")
+    return image, caption

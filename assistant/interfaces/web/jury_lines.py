@@ -19,10 +19,14 @@ def grid_lines_renderer(settings: Settings, viewer: Callable, *, juror: gr.Textb
     """The function ``gr.render`` calls with the open grid, wired to the page's juror and header."""
 
     def save_line_for(grid_id: str, criterion: str) -> Callable:
-        def save_line(level: str | None, comment: str | None, juror_name: str | None, request: gr.Request):
+        def save_line(level: str | None, comment: str | None, checked: bool, juror_name: str | None,
+                      request: gr.Request):
             try:
-                grid = h.jury_decide(settings, viewer(request), grid_id, criterion=criterion, level=level,
+                v = viewer(request)
+                grid = h.jury_decide(settings, v, grid_id, criterion=criterion, level=level,
                                      juror=juror_name, comment=comment)
+                if checked:
+                    grid = h.jury_confirm_flagged(settings, v, grid_id, criterion=criterion, juror=juror_name)
             except Exception as exc:  # noqa: BLE001
                 return gr.update(), failure(exc), gr.update(), gr.update()
             line = grid.line(criterion)
@@ -44,15 +48,23 @@ def grid_lines_renderer(settings: Settings, viewer: Callable, *, juror: gr.Textb
             with gr.Group(elem_classes=["rc-line", f"line-{slug}"]):
                 line_html = gr.HTML(grid_line_html(grid, crit), elem_id=f"line-html-{slug}")
                 with gr.Row():
-                    default = crit.decided or (crit.proposed if crit.proposed in LEVELS else None)
-                    level = gr.Dropdown(LEVEL_CHOICES, value=default, label=f"Décision du jury — {crit.item_id}",
+                    # Nothing is chosen until the juror chooses: the tool's proposal is shown beside, not
+                    # pre-selected (a pre-set answer anchors the juror).
+                    level = gr.Dropdown(LEVEL_CHOICES, value=crit.decided if crit.decided in LEVELS else None,
+                                        label=f"Décision du jury — {crit.item_id}",
                                         interactive=not signed, key=f"level-{grid.id}-{crit.item_id}",
                                         elem_id=f"level-{slug}", scale=2)
                     comment = gr.Textbox(value=crit.comment or "", label="Commentaire", interactive=not signed,
                                          key=f"comment-{grid.id}-{crit.item_id}", elem_id=f"comment-{slug}", scale=4)
                     save = gr.Button("Enregistrer", interactive=not signed, elem_id=f"save-{slug}", scale=1)
+                flagged = [i.item_id for i in grid.indicators
+                           if i.criterion_id == crit.item_id and i.review == "instruction" and i.decided is None]
+                checked = gr.Checkbox(False, visible=bool(flagged) and not signed, elem_id=f"checked-{slug}",
+                                      label=f"J'ai vérifié les indicateurs à vérifier de ce critère "
+                                            f"({', '.join(flagged)}) : je confirme leur proposition",
+                                      key=f"checked-{grid.id}-{crit.item_id}")
                 status = gr.HTML("", elem_id=f"status-{slug}")
-            save.click(save_line_for(grid.id, crit.item_id), inputs=[level, comment, juror],
+            save.click(save_line_for(grid.id, crit.item_id), inputs=[level, comment, checked, juror],
                        outputs=[line_html, status, grid_header, saved_juror], api_name=False)
 
     return grid_lines

@@ -35,6 +35,12 @@ table.rc-table th {background:#dde4f0;color:#111}
 .v-no {background:#f9d5d3;color:#7a1410}
 .v-na {background:#e6e6e6;color:#333}
 .rc-verdict {font-weight:600;white-space:nowrap}
+blockquote.rc-quote {cursor:pointer}
+blockquote.rc-quote:hover, blockquote.rc-quote:focus {background:#eef3fd}
+.rc-view {font-size:0.85em;color:#1a3a7a;text-decoration:underline;margin-left:6px}
+.rc-hidden {display:none !important}
+.rc-review {background:#ffe3c2;color:#5c2a00;border:1px solid #b35900;border-radius:4px;padding:0 4px;
+  font-weight:600}
 details.rc-ind {border:1px solid #c8ccd4;border-radius:6px;margin:4px 0;padding:4px 8px;background:#fff;color:#111}
 details.rc-ind > summary {cursor:pointer}
 details.rc-ind blockquote {margin:4px 0 4px 10px;padding-left:8px;border-left:3px solid #3f6fd8;color:#222}
@@ -79,8 +85,12 @@ def warnings_html(warnings: list) -> str:
     """The document's warnings (suspicious instructions, hidden text...) in a red box, or nothing."""
     if not warnings:
         return ""
-    items = []
+    items, seen = [], set()
     for w in warnings:
+        key = (getattr(w, "kind", ""), " ".join(str(getattr(w, "quote", "")).split()), getattr(w, "message", ""))
+        if key in seen:  # one line per passage: the same text flagged twice is shown once
+            continue
+        seen.add(key)
         where = f" (p. {w.page})" if getattr(w, "page", None) else ""
         quote = f" : « {esc(w.quote)} »" if getattr(w, "quote", "") else ""
         items.append(f"<li>{esc(w.message)}{esc(where)}{quote}</li>")
@@ -89,6 +99,16 @@ def warnings_html(warnings: list) -> str:
 
 
 # Candidate report -----------------------------------------------------------------------------------
+_NUMBERS_FR = {2: "Deux", 3: "Trois"}
+
+
+def _priorities_heading(n: int) -> str:
+    """« Trois priorités », « Deux priorités », « Une priorité » — the heading counts what it lists."""
+    if n <= 1:
+        return "Une priorité" if n == 1 else "Priorités"
+    return f"{_NUMBERS_FR.get(n, str(n))} priorités"
+
+
 def summary_html(a) -> str:  # noqa: ANN001 - assessment.Assessment
     detected = (f" — unité détectée automatiquement (confiance {a.unit_confidence:.2f})" if a.unit_detected else "")
     counts = {v: sum(i.verdict == v for i in a.indicators) for v in VERDICTS}
@@ -99,7 +119,7 @@ def summary_html(a) -> str:  # noqa: ANN001 - assessment.Assessment
         f"{esc(tally)}</p>",
         warnings_html(a.warnings),
         "<h4>Points forts</h4>", _ul(a.summary.strengths),
-        "<h4>Trois priorités</h4>",
+        f"<h4>{_priorities_heading(len(a.summary.priorities))}</h4>",
         _ul(a.summary.priorities, ordered=True) if a.summary.priorities
         else '<p class="rc-muted">Aucune priorité : tous les indicateurs évaluables sont démontrés.</p>',
         "<h4>Niveaux proposés par critère</h4>",
@@ -124,14 +144,20 @@ def indicator_table_html(a) -> str:  # noqa: ANN001
             "<th>Pages citées</th></tr>" + "".join(rows) + "</table>")
 
 
-def _quotes(evidence: list) -> str:
+def _quotes(evidence: list, view: str = "") -> str:
+    """The quotes with their page; with ``view`` (« candidat|2.C1.I6 »), each one opens the evidence viewer
+    (the page rendered, the quote highlighted) when clicked."""
     if not evidence:
         return '<p class="rc-muted">Aucune citation retenue.</p>'
-    return "".join(
-        f"<blockquote>p. {esc(e['page'] if isinstance(e, dict) else e.page)} : "
-        f"« {esc(e['quote'] if isinstance(e, dict) else e.quote)} »</blockquote>"
-        for e in evidence
-    )
+    out = []
+    for n, e in enumerate(evidence):
+        page = e["page"] if isinstance(e, dict) else e.page
+        quote = e["quote"] if isinstance(e, dict) else e.quote
+        attrs = (f' class="rc-quote" data-view="{esc(view)}|{n}" role="button" tabindex="0" '
+                 f'title="Voir la page {esc(page)} avec la citation surlignée"') if view else ""
+        out.append(f"<blockquote{attrs}>p. {esc(page)} : « {esc(quote)} »"
+                   + (' <span class="rc-view">voir la page</span>' if view else "") + "</blockquote>")
+    return "".join(out)
 
 
 def indicator_details_html(a, missing: dict[str, str] | None = None) -> str:  # noqa: ANN001
@@ -139,7 +165,8 @@ def indicator_details_html(a, missing: dict[str, str] | None = None) -> str:  # 
     missing = missing or {}
     panels = []
     for i in a.indicators:
-        body = [f"<p>{esc(i.feedback)}</p>", "<p><strong>Citations du document :</strong></p>", _quotes(i.evidence)]
+        body = [f"<p>{esc(i.feedback)}</p>", "<p><strong>Citations du document :</strong></p>",
+                _quotes(i.evidence, f"candidat|{i.id}")]
         if i.verdict in {"partial", "not_evidenced"} and missing.get(i.id):
             body.append(f"<p><strong>Ce qui manque :</strong> {esc(missing[i.id])}</p>")
         if i.advice:
@@ -243,16 +270,22 @@ def grid_line_html(grid, crit) -> str:  # noqa: ANN001 - grid.Grid, grid.GridLin
 
     decided = (f"Décision : {level_badge(crit.decided)} par {esc(crit.juror)} le {esc(when(crit.decided_at))}"
                + (f" — « {esc(crit.comment)} »" if crit.comment else "")) if crit.decided else \
-        '<span class="rc-muted">Pas encore de décision du jury.</span>'
+        '<span class="rc-muted">Pas encore de décision du jury : choisissez un niveau ci-dessous.</span>'
     note = f'<p class="rc-muted">{esc(crit.note)}</p>' if crit.note else ""
     inds = []
     for i in (i for i in grid.indicators if i.criterion_id == crit.item_id):
         change = (f" → décision : {verdict_badge(i.decided)}" if i.decided and i.decided != i.proposed else "")
+        if i.review == "instruction" and not i.decided:
+            change += (' <span class="rc-review" data-review="instruction">à vérifier — une consigne du document '
+                       "porte sur cet indicateur : décision explicite requise</span>")
+        elif i.review == "uncertain" and not i.decided:
+            change += ' <span class="rc-review" data-review="uncertain">à vérifier — proposition incertaine</span>'
+        proposed_label = "proposition de l'outil : "
         comment = f"<p>Commentaire du jury : {esc(i.comment)}</p>" if i.comment else ""
         inds.append(
             f'<details class="rc-ind" data-indicator="{esc(i.item_id)}"><summary><strong>{esc(i.item_id)}</strong> '
-            f"{verdict_badge(i.proposed)}{change} {esc(i.title)}</summary><p>{esc(i.rationale)}</p>"
-            f"{_quotes(i.evidence)}{comment}</details>"
+            f"{proposed_label}{verdict_badge(i.proposed)}{change} {esc(i.title)}</summary><p>{esc(i.rationale)}</p>"
+            f"{_quotes(i.evidence, f'jury|{i.item_id}')}{comment}</details>"
         )
     return (
         f"<h4>{esc(crit.item_id)} — {esc(crit.title)}</h4>"

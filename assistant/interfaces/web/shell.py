@@ -85,6 +85,30 @@ def login_ok(users_file, username: str, password: str) -> bool:  # noqa: ANN001
         return False
 
 
+# A click (or Enter) on a quote of the report or of the grid asks its page: the quote's reference goes into
+# the tab's hidden request box, whose « change » event the app listens to. No external script is loaded.
+VIEWER_SCRIPT = """<script>
+(function () {
+  function ask(el) {
+    var view = el.getAttribute('data-view');
+    var id = '#' + view.split('|')[0].replace('candidat', 'cand') + '-view-req';
+    var box = document.querySelector(id + ' textarea, ' + id + ' input');
+    if (!box) return;
+    box.value = view + '|' + Date.now();  // a new value each time: a second click shows the page again
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  document.addEventListener('click', function (e) {
+    var el = e.target.closest && e.target.closest('[data-view]');
+    if (el) { e.preventDefault(); ask(el); }
+  });
+  document.addEventListener('keydown', function (e) {
+    var el = e.target.closest && e.target.closest('[data-view]');
+    if (el && e.key === 'Enter') { ask(el); }
+  });
+})();
+</script>"""
+
+
 class CoachApp(gr.Blocks):
     """gr.Blocks whose ``launch`` brings the app's theme, CSS, login and offline defaults."""
 
@@ -95,6 +119,7 @@ class CoachApp(gr.Blocks):
         settings = self.settings
         kwargs.setdefault("theme", theme())
         kwargs.setdefault("css", CSS)
+        kwargs.setdefault("head", VIEWER_SCRIPT)
         kwargs.setdefault("footer_links", [])
         kwargs.setdefault("ssr_mode", False)
         kwargs.setdefault("share", False)
