@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test evals bench lint clean
+.PHONY: setup ocr run test evals bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup
+# Tesseract (with its French data) reads scanned pages; without it they are reported as unread.
+ocr:
+	@if command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx fra; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-fra \
+	    >/dev/null) || echo "OCR : installation de Tesseract impossible ; les pages scannées seront signalées non lues."; \
+	else echo "OCR : installez Tesseract et ses données françaises (Debian/Ubuntu : sudo apt-get install" \
+	  "tesseract-ocr tesseract-ocr-fra ; macOS : brew install tesseract tesseract-lang) pour lire les pages scannées."; fi
+
+run: setup ocr
 	$(BIN)/rncp-coach index
 	$(BIN)/rncp-coach serve
 

@@ -243,3 +243,58 @@ def make_many_pages_pdf(path: Path, n: int) -> Path:
         c.showPage()
     c.save()
     return Path(path)
+
+
+def _scan_font(size: int):  # noqa: ANN202 - PIL.ImageFont.FreeTypeFont
+    """A TrueType font for drawn "scans": DejaVu where the system has it, else reportlab's own Vera."""
+    import reportlab
+    from PIL import ImageFont
+
+    vera = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+    for candidate in (*_DEJAVU, vera):
+        if candidate.exists():
+            return ImageFont.truetype(str(candidate), size)
+    return ImageFont.load_default()
+
+
+def make_scanned_text_pdf(path: Path, pages: list[str], *, before: Path | None = None) -> Path:
+    """A4 pages that are only a picture of typed text (a photocopied report, 200 dpi, no text layer),
+    optionally after the pages of the text PDF ``before`` (a draft with scanned annexes)."""
+    from PIL import Image, ImageDraw
+
+    font = _scan_font(30)
+    dpi = 200
+    w, h = int(WIDTH / 72 * dpi), int(HEIGHT / 72 * dpi)
+    buffer = io.BytesIO()
+    c = Canvas(buffer, pagesize=A4)
+    for text in pages:
+        img = Image.new("L", (w, h), 255)
+        draw = ImageDraw.Draw(img)
+        y = 170
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split():
+                trial = f"{line} {word}".strip()
+                if draw.textlength(trial, font=font) > w - 340:
+                    draw.text((170, y), line, fill=0, font=font)
+                    y += 44
+                    line = word
+                else:
+                    line = trial
+            draw.text((170, y), line, fill=0, font=font)
+            y += 66
+        c.drawImage(ImageReader(img.convert("RGB")), 0, 0, width=WIDTH, height=HEIGHT)
+        c.showPage()
+    c.save()
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    if before is not None:
+        for page in PdfReader(before).pages:
+            writer.add_page(page)
+    for page in PdfReader(io.BytesIO(buffer.getvalue())).pages:
+        writer.add_page(page)
+    path = Path(path)
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path

@@ -115,7 +115,7 @@ def main() -> None:
                     quotes_ok += quote_is_on_page(extracted, e.page, e.quote)
                 if args.verbose and gold != ind.verdict:
                     print(f"  {d.doc_id} {ind.id}: gold={gold} got={ind.verdict} ({ind.confidence})")
-        bad_ok, bad_total = check_bad_inputs(coach)
+        bad_ok, bad_total = check_bad_inputs(EvalCoach(Settings(home=Path(home), ocr="off")))  # a scan: no OCR
         twins = []
         with tempfile.TemporaryDirectory() as tmp:
             for d in docs[: args.injection_twins]:

@@ -155,14 +155,17 @@ def test_candidate_documents_are_kept_idempotently_then_forgotten(tmp_path, e5, 
 
 
 @pytest.mark.parametrize(
-    ("maker", "code"),
+    ("maker", "code", "ocr"),
     [
-        (lambda p: make_not_pdf(p, kind="docx"), "not_pdf"),
-        (make_scanned_pdf, "pdf_no_text"),
-        (lambda p: make_encrypted_pdf(p, password="secret"), "pdf_encrypted"),
+        (lambda p: make_not_pdf(p, kind="docx"), "not_pdf", None),
+        (make_scanned_pdf, "pdf_no_text", "off"),  # OCR switched off
+        (make_scanned_pdf, "pdf_no_text", "/nonexistent/tesseract"),  # Tesseract absent: the old refusal stays
+        (lambda p: make_encrypted_pdf(p, password="secret"), "pdf_encrypted", None),
     ],
 )
-def test_bad_inputs_exit_3_and_store_nothing(capsys, tmp_path, maker, code):
+def test_bad_inputs_exit_3_and_store_nothing(capsys, tmp_path, monkeypatch, maker, code, ocr):
+    if ocr:
+        monkeypatch.setenv("RNCP_COACH_OCR", ocr)
     pdf = maker(tmp_path / "bad.pdf")
     status, _, err = run(capsys, "assess", str(pdf), "--unit", "2", "--candidate", "c1")
     assert status == 3 and err.startswith(f"[{code}]")
@@ -190,9 +193,10 @@ def test_cli_formats(capsys, pdfs):
     assert status == 2 and err.startswith("[bad_candidate_id]")
 
 
-def test_a_scanned_annex_says_which_verdicts_may_change(tmp_path, coach, pdfs):
-    """A text draft followed by a scanned page: the warning names the verdicts not yet met, which the
-    unread page could change, and no met one."""
+def test_a_scanned_annex_says_which_verdicts_may_change(tmp_path, e5, pdfs):
+    """A text draft followed by a scanned page left unread (OCR off): the warning names the verdicts not
+    yet met, which the unread page could change, and no met one."""
+    coach = Coach(Settings(home=tmp_path / "home", ocr="off"), embeddings=e5)
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
@@ -223,3 +227,45 @@ def test_an_instruction_marks_the_indicators_it_names(tmp_path, coach):
     assert "2.C3.I3" in warning.indicators and "2.C1.I1" not in warning.indicators
     flagged = {i.id for i in result.indicators if i.review and "consigne" in i.feedback}
     assert flagged == set(warning.indicators)
+
+
+# Scanned pages (OCR) --------------------------------------------------------------------------------------
+REPORT = ("Rapport d'expérience : organisation du salon de l'habitat de Tours, mars 2026.\n"
+          "J'ai piloté une équipe de quatre personnes et suivi un budget de 12 500 euros, avec un tableau de bord "
+          "hebdomadaire partagé avec la direction. Les objectifs étaient de 3 000 visiteurs et 40 exposants ; "
+          "nous avons accueilli 3 240 visiteurs et 37 exposants.\n"
+          "Deux difficultés : un prestataire de stands en retard de deux jours, réglé par un second devis, et une "
+          "billetterie en ligne saturée le premier matin. J'en retiens qu'il faut tester la billetterie en charge.")
+
+
+@pytest.mark.skipif(not __import__("ingestion.pdf.ocr", fromlist=["available"]).available(),
+                    reason="Tesseract et ses données françaises absents (apt-get install tesseract-ocr-fra)")
+def test_a_scanned_report_is_read_by_ocr_flagged_and_quoted_from_its_text(tmp_path, coach):
+    from pdf_fixtures import make_scanned_text_pdf
+
+    pdf = make_scanned_text_pdf(tmp_path / "rapport-scanne.pdf", [REPORT])
+    result = coach.assess(pdf, unit="3.1")
+    warning = next(w for w in result.warnings if w.kind == "ocr_pages")
+    assert warning.page == 1 and "OCR" in warning.message
+    assert not any(w.kind == "pages_without_text" for w in result.warnings)
+    extracted, _ = coach.read_document(pdf)
+    assert extracted.ocr_pages == [1] and "12 500 euros" in extracted.pages[0].text
+    quotes = [e for i in result.indicators for e in i.evidence]
+    assert quotes and all(quote_is_on_page(extracted, e.page, e.quote) for e in quotes)  # against the OCR text
+
+
+@pytest.mark.skipif(not __import__("ingestion.pdf.ocr", fromlist=["available"]).available(),
+                    reason="Tesseract et ses données françaises absents (apt-get install tesseract-ocr-fra)")
+def test_two_scanned_annex_pages_are_read_and_used(tmp_path, coach, pdfs):
+    from pdf_fixtures import make_scanned_text_pdf
+
+    annexes = ["Annexe 1 : devis comparés. Imprimerie Dupuy 2 450 euros, Exaprint 2 180 euros, "
+               "Pixartprinting 2 320 euros. Nous retenons Exaprint pour le prix et le délai de cinq jours.",
+               "Annexe 2 : calendrier. Lancement le 15 septembre, salon le 12 octobre, bilan le 30 novembre."]
+    pdf = make_scanned_text_pdf(tmp_path / "avec-annexes.pdf", annexes, before=pdfs["weak"])
+    extracted, chunks = coach.read_document(pdf)
+    n = extracted.page_count
+    assert extracted.ocr_pages == [n - 1, n] and "Exaprint" in extracted.pages[n - 2].text
+    assert {c.page for c in chunks} >= {n - 1, n}  # their text is searched like any page
+    result = coach.assess(pdf, unit="2")
+    assert any(w.kind == "ocr_pages" and w.page == n - 1 for w in result.warnings)

@@ -308,7 +308,7 @@ def test_encrypted_with_empty_user_password_opens_without_password(tmp_path: Pat
 
 
 def test_scanned_pdf_needs_ocr(tmp_path: Path) -> None:
-    err = _error(make_scanned_pdf(tmp_path / "scan.pdf", pages=3))
+    err = _error(make_scanned_pdf(tmp_path / "scan.pdf", pages=3))  # extract_pdf's default: no OCR
     assert err.code == "pdf_no_text"
     assert err.pages == [1, 2, 3]
     assert "OCR" in err.message and "les pages 1, 2 et 3" in err.message
@@ -323,6 +323,21 @@ def test_blank_pdf(tmp_path: Path) -> None:
 def test_header_and_footer_only_is_empty(tmp_path: Path) -> None:
     err = _error(make_text_pdf(tmp_path / "cadre.pdf", ["", "", ""]))
     assert err.code == "pdf_empty"
+
+
+@pytest.mark.skipif(not __import__("ingestion.pdf.ocr", fromlist=["available"]).available(),
+                    reason="Tesseract et ses données françaises absents")
+def test_only_image_pages_are_read_by_ocr(tmp_path: Path) -> None:
+    from pdf_fixtures import make_scanned_text_pdf
+
+    text_pdf = make_text_pdf(tmp_path / "texte.pdf")
+    pdf = make_scanned_text_pdf(tmp_path / "mixte.pdf", ["Annexe : le budget prévisionnel détaillé par action."],
+                                before=text_pdf)
+    doc = extract_pdf(pdf, ocr="tesseract")
+    assert doc.ocr_pages == [doc.page_count]  # the text pages keep their own text layer
+    assert "budget prévisionnel" in doc.pages[-1].text
+    assert extract_pdf(text_pdf, ocr="tesseract").ocr_pages == []
+    assert extract_pdf(pdf, ocr="off").pages[-1].text == ""
 
 
 def test_garbage_text_counts_as_no_text(tmp_path: Path) -> None:

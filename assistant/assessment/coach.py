@@ -91,7 +91,7 @@ class Coach:
         path = Path(path)
         doc = extract_pdf(
             path, file_name=path.name, password=password,
-            max_bytes=self.settings.max_pdf_bytes, max_pages=self.settings.max_pdf_pages,
+            max_bytes=self.settings.max_pdf_bytes, max_pages=self.settings.max_pdf_pages, ocr=self.settings.ocr,
         )
         return doc, chunk_document(doc)
 

@@ -182,12 +182,17 @@ def suspicious_and_hidden(doc: ExtractedDocument) -> list[Warning]:
             Warning(kind="pages_without_text", page=empty[0],
                     message=render(t["pages_without_text"], pages=", ".join(map(str, empty))), quote="")
         )
+    if doc.ocr_pages:
+        out.append(
+            Warning(kind="ocr_pages", page=doc.ocr_pages[0],
+                    message=render(t["ocr_pages"], pages=", ".join(map(str, doc.ocr_pages))), quote="")
+        )
     return out
 
 
 def excluded_chunks(chunks: list[Chunk], warnings: list[Warning]) -> set[str]:
     """Chunks holding text a reader cannot see or instructions to an assessor never count as evidence."""
-    flagged = [normalise(w.quote) for w in warnings if w.quote and w.kind != "pages_without_text"]
+    flagged = [normalise(w.quote) for w in warnings if w.quote and w.kind not in {"pages_without_text", "ocr_pages"}]
     out = set()
     for c in chunks:
         text = normalise(c.text)

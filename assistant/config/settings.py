@@ -30,6 +30,7 @@ ENV_VARS: dict[str, str] = {
     "users_file": "RNCP_COACH_USERS",
     "stats_min_kappa": "RNCP_COACH_STATS_MIN_KAPPA",
     "stats_min_decisions": "RNCP_COACH_STATS_MIN_DECISIONS",
+    "ocr": "RNCP_COACH_OCR",
 }
 
 
@@ -55,6 +56,7 @@ class Settings(BaseModel):
     users_file: Path | None = None
     stats_min_kappa: float = 0.4
     stats_min_decisions: int = 10
+    ocr: str = "tesseract"  # Tesseract's command (name or path) for image-only pages; "off" to never OCR
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

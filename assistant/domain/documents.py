@@ -46,6 +46,7 @@ class ExtractedDocument(_Model):
     page_count: int = Field(ge=0)
     pages: list[Page]
     hidden: list[HiddenText] = Field(default_factory=list)
+    ocr_pages: list[int] = Field(default_factory=list)  # pages whose text was read from their image (OCR)
 
     @model_validator(mode="after")
     def _pages_in_order(self) -> ExtractedDocument:

@@ -74,12 +74,15 @@ def extract_pdf(
     max_bytes: int = MAX_BYTES,
     max_pages: int = MAX_PAGES,
     max_chars: int = MAX_CHARS,
+    ocr: str = "off",
 ) -> ExtractedDocument:
     """Read a PDF (a path or its bytes) into cleaned page texts plus the hidden text found.
 
     Raises :class:`PdfError` (codes ``file_not_found``, ``file_unreadable``, ``pdf_too_large``,
     ``not_pdf``, ``pdf_corrupt``, ``pdf_encrypted``, ``pdf_no_text``, ``pdf_empty``) and nothing else
-    for a bad file. Pages without usable text get ``""`` as long as one page has text.
+    for a bad file. Pages without usable text get ``""`` as long as one page has text. With ``ocr`` naming
+    Tesseract (e.g. ``"tesseract"``), image-only pages are read by OCR first (:mod:`ingestion.pdf.ocr`)
+    and listed in ``ocr_pages``; a document made only of scans is then read instead of refused.
     """
     from pypdf.errors import LimitReachedError
 
@@ -156,6 +159,21 @@ def extract_pdf(
         texts, garbage = _clean_pages(raw_pages, protect=[h.quote for h in hidden])
     except Exception:  # noqa: BLE001 - defensive: cleaning is pure, but never let a traceback out
         raise _corrupt(name, "son texte n'a pas pu être nettoyé") from None
+    ocr_pages: list[int] = []
+    scanned = [n for n, t in enumerate(texts, start=1) if not t.strip() and page_has_images(pdf_pages[n - 1])]
+    if scanned and ocr != "off":
+        from ingestion.pdf.ocr import read_pages
+
+        try:
+            read = read_pages(bytes(body), scanned, password=password, command=ocr)
+        except Exception:  # noqa: BLE001 - OCR failing on a page leaves it unread, as without OCR
+            read = {}
+        for number, text in sorted(read.items()):
+            total += len(text)
+            if total > max_chars:
+                break
+            texts[number - 1] = text
+            ocr_pages.append(number)
     if not any(texts):
         image_pages = [n for n, page in enumerate(pdf_pages, start=1) if page_has_images(page)]
         if image_pages:
@@ -190,4 +208,5 @@ def extract_pdf(
         page_count=count,
         pages=[Page(number=n, text=t) for n, t in enumerate(texts, start=1)],
         hidden=hidden,
+        ocr_pages=ocr_pages,
     )
