@@ -269,3 +269,36 @@ def test_two_scanned_annex_pages_are_read_and_used(tmp_path, coach, pdfs):
     assert {c.page for c in chunks} >= {n - 1, n}  # their text is searched like any page
     result = coach.assess(pdf, unit="2")
     assert any(w.kind == "ocr_pages" and w.page == n - 1 for w in result.warnings)
+
+
+def test_after_forget_no_file_of_the_home_holds_the_candidates_text_or_id(tmp_path, e5, pdfs):
+    """Chroma's SQLite keeps deleted rows in free pages and in its full-text index unless they are
+    overwritten: ``forget`` must leave no sentence of the document and no candidate id in any file under the
+    home (the signed grids excepted: exam records, listed as kept)."""
+    from assistant.interfaces.web import handlers as h
+    from assistant.interfaces.web.access import LOCAL_VIEWER
+
+    home = tmp_path / "home"
+    coach = Coach(Settings(home=home), embeddings=e5)
+    coach.assess(pdfs["strong"], unit="2", candidate="martin-leo")
+    kept = coach.store.count(DOCUMENTS)
+    result = coach.assess(pdfs["weak"], unit="2", candidate="durand-zoe")
+    h.report_files(coach, LOCAL_VIEWER, result)  # a download prepared for the browser
+    extracted, _ = coach.read_document(pdfs["weak"])
+    sentences = [s for s in extracted.pages[0].text.split("\n") if len(s) > 60][:5]
+    assert sentences
+    report = coach.forget("durand-zoe")
+    assert report["chunks"] > 0
+    needles = [s.encode("utf-8") for s in sentences] + [b"durand-zoe"]
+    leaks = []
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            leaks += [(str(path.relative_to(home)), n[:30]) for n in needles if n in data]
+    assert leaks == []
+    # the store still works, in this process and after a restart: the other candidate's passages are there
+    assert coach.store.count(DOCUMENTS) == kept
+    again = Coach(Settings(home=home), embeddings=e5)
+    assert again.store.count(DOCUMENTS) == kept
+    assert again.assess(pdfs["weak"], unit="2", candidate="durand-zoe").indicators
+    assert again.store.count(DOCUMENTS) > kept

@@ -168,3 +168,87 @@ def test_ingesting_one_document_from_two_threads_leaves_no_duplicate_chunk(coach
         if coaches[0] is coaches[1]:
             assert sorted(r["added"] for r in results) == [0, n]  # the store's lock: one writer adds them all
     assert coach.store.count(DOCUMENTS) == 2 * n
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "RNCP_COACH_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server ended: {proc.communicate()[0][-2000:]}")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(url, timeout=2)
+            return
+        time.sleep(0.3)
+    pytest.fail("the server did not start")
+
+
+def test_a_server_killed_mid_assessment_loses_no_decision_and_leaves_no_half_file(tmp_path):
+    """kill -9 of the web server while it assesses: every saved juror decision is still there, no result
+    or export is half-written, and the restarted server assesses the same file."""
+    from gradio_client import Client, handle_file
+
+    from assistant.config.settings import Settings
+    from assistant.records.grid import create_grid, decide, get_grid
+
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    pdf = make_text_pdf(tmp_path / "livrable.pdf", [*DEFAULT_PAGES, *STRONG_PLAN, *WEAK_PLAN] * 2)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = _serve(home, port)
+    try:
+        _wait_http(url, proc)
+        # a juror's saved decision, on a grid of an earlier assessment
+        client = Client(url, verbose=False)
+        first = client.predict(handle_file(str(pdf)), "2", "cand-avant", "", api_name="/evaluer")
+        assert first[1] == "", first[1]
+        from assistant.assessment.pipeline import Assessment
+
+        record = json.loads(next((home / "results" / "cand-avant").glob("*.json")).read_text(encoding="utf-8"))
+        assessment = Assessment.model_validate(record["assessment"]).model_copy(update={"candidate": "cand-avant"})
+        grid = create_grid(settings, assessment)
+        decide(settings, grid.id, criterion="2.C1", level="acquis", juror="Claire Dubois", comment="avant la panne")
+        # then an assessment in flight, and kill -9
+        other = make_text_pdf(tmp_path / "autre.pdf", [f"{p} (version {n})" for n in range(3)
+                                                       for p in (*STRONG_PLAN, *WEAK_PLAN, *DEFAULT_PAGES)])
+        job = client.submit(handle_file(str(other)), "2", "cand-pendant", "", api_name="/evaluer")
+        deadline = time.monotonic() + 60
+        while not list(home.glob("uploads/cand-pendant/*/*.pdf")) and time.monotonic() < deadline:
+            time.sleep(0.01)  # kill as soon as the upload is stored: the assessment is under way
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        with contextlib.suppress(Exception):
+            job.result(timeout=5)
+    finally:
+        _kill_group(proc)
+    line = get_grid(settings, grid.id).line("2.C1")
+    assert (line.decided, line.juror, line.comment) == ("acquis", "Claire Dubois", "avant la panne")
+    leftovers = [p for p in home.rglob("*") if p.is_file() and (p.name.endswith(".part") or p.name.startswith(".tmp"))]
+    assert leftovers == []
+    assert not list(home.glob("results/cand-pendant/*.json")), "the kill must land before the result is saved"
+    for result in home.glob("results/*/*.json"):
+        json.loads(result.read_text(encoding="utf-8"))  # whole, or absent
+    proc = _serve(home, port)
+    try:
+        _wait_http(url, proc)
+        again = Client(url, verbose=False).predict(handle_file(str(other)), "2", "cand-pendant", "",
+                                                   api_name="/evaluer")
+        assert again[1] == "" and again[0]["candidate"] == "cand-pendant"
+    finally:
+        _kill_group(proc)

@@ -457,3 +457,36 @@ def test_document_warnings_are_kept_with_the_grid_and_shown(tmp_path, e5):
     out = export_grid(stored, "pdf", tmp_path / "grille.pdf")
     text = " ".join(page.extract_text() for page in PdfReader(out).pages)
     assert "ALERTE" in text and "correcteur automatique" in text
+
+
+def test_backup_is_a_consistent_copy_taken_while_the_database_is_in_use(settings, tmp_path, capsys, monkeypatch):
+    grid = new_grid(settings)
+    decide_all(settings, grid.id, {c.item_id: "acquis" for c in grid.criteria})
+    target = tmp_path / "sauvegardes" / "grilles.sqlite3"
+    with closing(connect(settings)):  # another connection is open (the app is running)
+        monkeypatch.setenv("RNCP_COACH_HOME", str(settings.home))
+        code, out, _ = run(capsys, "backup", str(target))
+    assert code == 0 and "1 grille(s)" in out
+    with closing(sqlite3.connect(target)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        decided = copy.execute("SELECT COUNT(*) FROM lines WHERE decided IS NOT NULL").fetchone()[0]
+    assert decided == len(grid.criteria) and not list(target.parent.glob(".*.part"))
+    code, _, err = run(capsys, "backup", str(settings.grids_db))
+    assert code != 0 and "[backup_same_file]" in err
+
+
+def test_a_damaged_grids_database_is_said_at_start(tmp_path):
+    from assistant.records import grid_store
+
+    settings = Settings(home=tmp_path / "home")
+    new_grid(settings)
+    raw = bytearray(settings.grids_db.read_bytes())
+    for offset in range(4096, len(raw) - 100, 997):  # scribble over the pages after the header
+        raw[offset:offset + 40] = b"\xff" * 40
+    settings.grids_db.write_bytes(bytes(raw))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{settings.grids_db}{suffix}").unlink(missing_ok=True)
+    grid_store._CHECKED.discard(str(settings.grids_db))
+    with pytest.raises(GridError) as err:
+        connect(settings).close()
+    assert err.value.code == "grids_db_damaged" and "sauvegarde" in err.value.message

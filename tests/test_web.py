@@ -457,3 +457,28 @@ def test_a_clicked_quote_gives_its_page_with_the_quote_highlighted(web, lea_repo
     with pytest.raises(CoachError) as err:
         h.evidence_page(coach.settings, LEA, f"candidat|{ind.id}|99", assessment=a)
     assert err.value.code == "bad_quote"
+
+
+def test_exports_live_in_a_private_folder_of_the_home_and_never_through_a_symlink(tmp_path):
+    import os
+
+    from assistant.interfaces.web.shell import private_paths
+
+    settings = Settings(home=tmp_path / "home")
+    folder = h.export_dir(settings)
+    assert folder.parent == settings.exports_dir and str(folder).startswith(str(settings.home))
+    assert stat.S_IMODE(settings.exports_dir.stat().st_mode) == 0o700 and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert h.export_dir(settings) != folder  # a fresh, unpredictable folder per download
+    blocked = private_paths(settings)
+    assert str(settings.exports_dir) not in blocked
+    assert {str(settings.uploads_dir), str(settings.results_dir), str(settings.grids_db),
+            str(settings.chroma_dir)} <= set(blocked)
+    # a planted symlink is refused, and nothing is written where it points
+    other = Settings(home=tmp_path / "other")
+    other.home.mkdir()
+    target = tmp_path / "attacker"
+    target.mkdir()
+    os.symlink(target, other.exports_dir)
+    with pytest.raises(ConfigError) as err:
+        h.export_dir(other)
+    assert err.value.code == "exports_unsafe" and list(target.iterdir()) == []

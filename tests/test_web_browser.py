@@ -1,5 +1,5 @@
 """End to end: the web app served on 127.0.0.1, driven in Debian's Chromium (Playwright, headless), plus
-four concurrent assessments through the app's API (gradio_client).
+eight concurrent uploads through the app's API (gradio_client).
 
 One app server per mode for the whole module (single-user, then with a users file). Screenshots of each
 screen (1280×900) go to a temp folder, or to the folder named by RNCP_COACH_SCREENSHOTS — set it to
@@ -163,7 +163,11 @@ def test_candidate_uploads_a_pdf_and_sees_the_indicator_table(server, page, file
     assert sorted(n[-3:] for n in names) == [".md", "pdf", "pdf"] and any(n.endswith("-annote.pdf") for n in names)
     page.locator("#cand-question textarea").fill("Pourquoi 2.C3.I3 n'est pas démontré ?")
     page.locator("#cand-send").click()
-    page.locator("#cand-chat").get_by_text("2.C3.I3").first.wait_for()
+    # the answer (not only the question) is there before the next question: a click while an answer
+    # streams is ignored
+    page.locator("#cand-chat").get_by_text("Votre indicateur 2.C3.I3 est").first.wait_for()
+    page.locator("#cand-chat").get_by_text("Conseil :").first.wait_for()  # its last line: streaming is over
+    page.wait_for_timeout(500)
     # u2-meubles-alba is in the judge's training split (dev): its objectives (2.C1.I6) are judged met, and
     # the answer says so first instead of explaining a gap that is not there.
     assert "2.C1.I6" in table.locator("tr[data-indicator='2.C1.I6']").inner_text()
@@ -325,19 +329,19 @@ def test_trainer_asks_a_question_and_sees_cited_indicators(server, page):
 
 # Concurrency through the API -------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_four_concurrent_assessments_through_the_api_do_not_mix(server, tmp_path):
+def test_eight_concurrent_uploads_through_the_api_all_get_their_report(server, tmp_path):
     from gradio_client import Client, handle_file
 
     url, coach = server
     uploads = {}
-    for n in range(4):
+    for n in range(8):  # a class uploading at once: queued (at most ASSESS_CONCURRENCY run together), none lost
         pages = [*DEFAULT_PAGES, f"Annexe du candidat numéro {n} : {' '.join(WEAK_PLAN)[: 200 + 40 * n]}"]
         uploads[f"concurrent-{n}"] = make_text_pdf(tmp_path / f"livrable-{n}.pdf", pages)
     client = Client(url, verbose=False)
     started = time.monotonic()
     jobs = {cand: client.submit(handle_file(str(pdf)), "2", cand, "", api_name="/evaluer")
             for cand, pdf in uploads.items()}
-    results = {cand: job.result(timeout=240) for cand, job in jobs.items()}
+    results = {cand: job.result(timeout=400) for cand, job in jobs.items()}
     elapsed = time.monotonic() - started
     for cand, out in results.items():
         meta, error = out[0], out[1]
@@ -346,8 +350,8 @@ def test_four_concurrent_assessments_through_the_api_do_not_mix(server, tmp_path
         assert (meta["candidate"], meta["sha256"], meta["file"]) == (cand, sha, uploads[cand].name)
         saved = list((coach.settings.results_dir / cand).glob("*.json"))
         assert len(saved) == 1 and sha[:12] in saved[0].name
-    assert len({r[0]["sha256"] for r in results.values()}) == 4
-    assert elapsed < 200
+    assert len({r[0]["sha256"] for r in results.values()}) == 8
+    assert elapsed < 360
     # the stored uploads are never served, whatever the URL
     import urllib.error
     import urllib.request

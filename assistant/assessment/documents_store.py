@@ -79,12 +79,14 @@ def forget_candidate(settings: Settings, store: Store, candidate: str) -> dict:
     """Erase the candidate's chunks, results and uploaded files; say what was removed."""
     check_candidate(candidate)
     docs = candidate_documents(store, candidate)
-    chunks = store.delete(DOCUMENTS, {"candidate": candidate})
+    chunks = store.delete(DOCUMENTS, {"candidate": candidate}, scrub=True)
     results_dir = settings.results_dir / candidate
     n_results = len(list(results_dir.glob("*.json"))) if results_dir.is_dir() else 0
     shutil.rmtree(results_dir, ignore_errors=True)
     uploads = settings.uploads_dir / candidate
     n_uploads = len([p for p in uploads.rglob("*") if p.is_file()]) if uploads.is_dir() else 0
     shutil.rmtree(uploads, ignore_errors=True)
+    # Files prepared for a browser (reports, grid exports) are copies already handed over: all go.
+    shutil.rmtree(settings.exports_dir, ignore_errors=True)
     return {"candidate": candidate, "documents": len(docs), "chunks": chunks, "results": n_results,
             "uploads": n_uploads}

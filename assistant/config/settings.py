@@ -88,6 +88,11 @@ class Settings(BaseModel):
         return self.home / "referentiels"
 
     @property
+    def exports_dir(self) -> Path:
+        """Files handed to a browser (reports, grid exports), in fresh 0700 folders, kept one hour."""
+        return self.home / "exports"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.home / "uploads"
 

@@ -194,9 +194,27 @@ def ingest(
 @app.command("forget")
 def forget(candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")]) -> None:
     """Effacer tout ce qui est conservé sur un candidat (documents, passages, résultats)."""
-    r = common.make_coach().forget(candidate)
+    from assistant.records.grid import list_grids
+
+    coach = common.make_coach()
+    r = coach.forget(candidate)
     typer.echo(f"Candidat {r['candidate']} : {r['documents']} document(s), {r['chunks']} passage(s), "
                f"{r['results']} résultat(s) et {r['uploads']} fichier(s) déposé(s) effacés.")
+    kept = list_grids(coach.settings, candidate=candidate)
+    if kept:  # exam records: never erased
+        typer.echo(f"Conservées (dossiers d'examen) : {len(kept)} grille(s) du jury — "
+                   + ", ".join(f"{g.id} ({g.status})" for g in kept) + ".")
+
+
+@app.command("backup")
+def backup(
+    target: Annotated[Path, typer.Argument(help="Fichier de sauvegarde à écrire (ex. grilles-2026-12-07.sqlite3).")],
+) -> None:
+    """Sauvegarder la base des grilles du jury (copie cohérente, même service en marche)."""
+    from assistant.records.grid_store import backup as backup_grids
+
+    r = backup_grids(common.settings(), target)
+    typer.echo(f"Sauvegarde écrite : {r['file']} ({r['grids']} grille(s), {r['events']} événement(s) du journal).")
 
 
 # stats / progress ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from contextlib import closing
 from typing import Any
 from urllib.parse import urlparse
 
@@ -205,7 +206,9 @@ class Store:
                 ) from exc
         return len([i for i in ids if i not in before])
 
-    def delete(self, name: str, filters: dict[str, Any]) -> int:
+    def delete(self, name: str, filters: dict[str, Any], *, scrub: bool = False) -> int:
+        """Delete the matching records; with ``scrub``, also erase their text from the embedded store's
+        files (see :meth:`scrub`)."""
         col = self.collection(name, create=False)
         if col is None:
             return 0
@@ -214,7 +217,33 @@ class Store:
             found = col.get(where=where, include=[])["ids"]
             if found:
                 col.delete(ids=found)
+                if scrub:
+                    self.scrub(found)
         return len(found)
+
+    def scrub(self, ids: list[str]) -> bool:
+        """Erase deleted records' text from the embedded store's SQLite file. Chroma keeps every write in
+        its log table (``embeddings_queue``, replayed into the vector index after a restart) and SQLite keeps
+        deleted rows in free pages and full-text segments: the log entries of these records lose their
+        metadata and document (the vectors stay, so a replay still adds then deletes them), the full-text
+        index is merged, and the file is vacuumed with secure_delete. A Chroma server is the server's
+        business (its administrator runs ``chroma vacuum``): False then."""
+        import sqlite3
+
+        if self.settings.chroma_url or not ids:
+            return False
+        db = self.settings.chroma_dir / "chroma.sqlite3"
+        if not db.exists():
+            return False
+        with self._lock, closing(sqlite3.connect(db, timeout=30, isolation_level=None)) as conn:
+            conn.execute("PRAGMA secure_delete = ON")
+            marks = ",".join("?" * len(ids))
+            conn.execute(f"UPDATE embeddings_queue SET metadata = NULL WHERE id IN ({marks})", ids)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "embedding_fulltext_search" in tables:
+                conn.execute("INSERT INTO embedding_fulltext_search(embedding_fulltext_search) VALUES ('optimize')")
+            conn.execute("VACUUM")
+        return True
 
     def get(self, name: str, filters: dict[str, Any] | None = None, *, with_vectors: bool = False) -> dict:
         col = self.collection(name, create=False)

@@ -203,10 +203,59 @@ def connect(settings: Settings) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    _check_once(conn, path)
     _pragma_wal(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn)
     return conn
+
+
+_CHECKED: set[str] = set()
+
+
+def _check_once(conn: sqlite3.Connection, path) -> None:  # noqa: ANN001
+    """SQLite's own consistency check, once per database per process (at start): a damaged file is said
+    plainly, with what to do, instead of failing later in the middle of a decision."""
+    key = str(path)
+    if key in _CHECKED:
+        return
+    try:
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:  # not even readable as a database
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        conn.close()
+        raise GridError(
+            f"La base des grilles ({path}) est endommagée ({problems[0]}). Arrêtez le service, gardez une copie "
+            "du fichier, puis restaurez la dernière sauvegarde (rncp-coach backup FICHIER en crée une).",
+            code="grids_db_damaged",
+        )
+    _CHECKED.add(key)
+
+
+def backup(settings: Settings, target) -> dict:  # noqa: ANN001
+    """A consistent copy of the grids database while it is in use (SQLite's online backup API), written to a
+    temporary name, checked, then moved into place: ``target`` is either the whole copy or untouched."""
+    from pathlib import Path
+
+    target = Path(target)
+    if target.resolve() == settings.grids_db.resolve():
+        raise GridError("La sauvegarde doit être un autre fichier que la base elle-même.", code="backup_same_file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.part")
+    part.unlink(missing_ok=True)
+    with closing(connect(settings)) as source, closing(sqlite3.connect(part)) as copy:
+        source.backup(copy)
+        check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        grids = copy.execute("SELECT COUNT(*) FROM grids").fetchone()[0]
+        events = copy.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    if check != "ok":
+        part.unlink(missing_ok=True)
+        raise GridError(f"La copie de sauvegarde n'est pas saine ({check}) : rien n'a été écrit.",
+                        code="backup_failed")
+    part.chmod(0o600)
+    part.replace(target)
+    return {"file": str(target), "grids": grids, "events": events}
 
 
 @contextmanager

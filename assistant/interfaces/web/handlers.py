@@ -7,6 +7,7 @@ page shows or hides. Errors are :class:`~assistant.domain.errors.CoachError` wit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -20,7 +21,7 @@ from pathlib import Path
 from assistant.assessment.documents_store import load_results
 from assistant.config.settings import Settings
 from assistant.domain.candidates import check_candidate
-from assistant.domain.errors import AccessDenied, CoachError, GridError, PdfError, UsageError
+from assistant.domain.errors import AccessDenied, CoachError, ConfigError, GridError, PdfError, UsageError
 from assistant.interfaces.web.access import (  # noqa: F401 - the handlers' API includes who is asking
     DEFAULT_LOCAL_CANDIDATE,
     LOCAL_HOSTS,
@@ -170,16 +171,25 @@ def missing_by_indicator(coach, assessment) -> dict[str, str]:  # noqa: ANN001
 EXPORTS_MAX_AGE_S = 3600
 
 
-def export_dir() -> Path:
-    """A fresh private folder (0700) for files handed to the browser; gradio copies them to its own cache, so
+def export_dir(settings: Settings) -> Path:
+    """A fresh private folder for files handed to the browser, under ``RNCP_COACH_HOME/exports`` (0700,
+    owned by this process's user, never through a symlink); gradio copies them to its own cache, so
     folders older than an hour are removed on the way."""
+    import os
     import time
 
-    root = Path(tempfile.gettempdir()) / "rncp-coach-exports"
-    root.mkdir(mode=0o700, exist_ok=True)
+    root = settings.exports_dir
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o700)
+    info = root.lstat()
+    if root.is_symlink() or not root.is_dir() or info.st_uid != os.getuid():
+        raise ConfigError(f"Dossier d'exports suspect ({root}) : ce doit être un dossier de l'utilisateur du "
+                          "service, pas un lien. Supprimez-le, il sera recréé.", code="exports_unsafe")
+    os.chmod(root, 0o700)
     for old in root.iterdir():
         try:
-            if time.time() - old.stat().st_mtime > EXPORTS_MAX_AGE_S:
+            if time.time() - old.lstat().st_mtime > EXPORTS_MAX_AGE_S:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
@@ -195,7 +205,7 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) 
         candidate_scope(viewer, assessment.candidate)
     else:
         require_role(viewer, "jury")
-    folder = folder or export_dir()
+    folder = folder or export_dir(coach.settings)
     stem = f"retour-{Path(assessment.document.file).stem}-unite-{assessment.unit}"
     md = folder / f"{stem}.md"
     md.write_text(assessment_markdown(assessment) + "\n", encoding="utf-8")
@@ -374,7 +384,7 @@ def jury_export(settings: Settings, viewer: Viewer, grid_id: str, formats: tuple
 
     require_role(viewer, "jury")
     grid = get_grid(settings, grid_id)
-    folder = folder or export_dir()
+    folder = folder or export_dir(settings)
     events = history(settings, grid.id)
     files = [export_grid(grid, fmt, folder / f"grille-{grid.candidate}-unite-{grid.unit}-{grid.id}.{fmt}",
                          events=events) for fmt in formats]

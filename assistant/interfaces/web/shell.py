@@ -109,6 +109,19 @@ VIEWER_SCRIPT = """<script>
 </script>"""
 
 
+_PRIVATE = ("chroma", "uploads", "results", "referentiels", "grids.sqlite3", "grids.sqlite3-wal", "grids.sqlite3-shm",
+            "vectors.sqlite3", "vectors.sqlite3-wal", "vectors.sqlite3-shm")
+
+
+def private_paths(settings: Settings) -> list[str]:
+    """Every entry of the home (known ones, and any present at start) but ``exports``, and the users file:
+    gradio refuses to serve them, whatever a request asks."""
+    home = settings.home
+    names = set(_PRIVATE) | ({p.name for p in home.iterdir()} if home.is_dir() else set())
+    paths = [str(home / n) for n in sorted(names - {settings.exports_dir.name})]
+    return paths + ([str(settings.users_file)] if settings.users_file else [])
+
+
 class CoachApp(gr.Blocks):
     """gr.Blocks whose ``launch`` brings the app's theme, CSS, login and offline defaults."""
 
@@ -125,7 +138,9 @@ class CoachApp(gr.Blocks):
         kwargs.setdefault("share", False)
         kwargs.setdefault("show_error", False)
         kwargs.setdefault("max_file_size", 2 * settings.max_pdf_bytes + 1024 * 1024)  # the French check comes first
-        kwargs.setdefault("blocked_paths", [str(settings.home)])
+        # Nothing under the home is served but the exports (a fresh random folder per download).
+        kwargs.setdefault("blocked_paths", private_paths(settings))
+        kwargs.setdefault("allowed_paths", [str(settings.exports_dir)])
         if settings.users_file is not None:
             users_file = settings.users_file
             kwargs.setdefault("auth", lambda u, p: login_ok(users_file, u, p))
