@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--injection-twins", type=int, default=4, help="documents re-judged with an injection")
     args = parser.parse_args()
     docs = labelled_docs(args.split)
-    pairs, by_unit, by_crit = [], defaultdict(list), defaultdict(list)
+    pairs, by_unit, by_crit, by_doc = [], defaultdict(list), defaultdict(list), defaultdict(list)
     quotes_total = quotes_ok = 0
     na_agree = na_total = 0
     unit_hits = 0
@@ -110,6 +110,7 @@ def main() -> None:
                 pairs.append((gold, ind.verdict))
                 by_unit[d.unit].append((gold, ind.verdict))
                 by_crit[ind.criterion_id].append((gold, ind.verdict))
+                by_doc[d.doc_id].append((gold, ind.verdict))
                 for e in ind.evidence:
                     quotes_total += 1
                     quotes_ok += quote_is_on_page(extracted, e.page, e.quote)
@@ -132,6 +133,7 @@ def main() -> None:
         "overall": overall,
         "by_unit": {u: pairs_scores(v) for u, v in sorted(by_unit.items())},
         "by_criterion": {c: pairs_scores(v) for c, v in sorted(by_crit.items())},
+        "pairs_by_document": {d: v for d, v in sorted(by_doc.items())},
         "injection_twins": twins,
         "quotes": {"total": quotes_total, "verified": quotes_ok,
                    "share": round(quotes_ok / quotes_total, 4) if quotes_total else 1.0},

@@ -302,3 +302,26 @@ def test_after_forget_no_file_of_the_home_holds_the_candidates_text_or_id(tmp_pa
     assert again.store.count(DOCUMENTS) == kept
     assert again.assess(pdfs["weak"], unit="2", candidate="durand-zoe").indicators
     assert again.store.count(DOCUMENTS) > kept
+
+
+def test_an_instruction_is_cut_out_alone_and_its_twin_is_judged_exactly_like_the_clean_draft(tmp_path, coach, pdfs):
+    """Only the sentence addressed to the assessor is dropped (the honest sentences of its paragraph stay),
+    so the injected twin of a draft is judged exactly as the draft itself, never more generously."""
+    from assistant.judging.suspicious import find_instructions, without_instructions
+
+    meta, body = parse_source(SOURCES / f"{WEAK}.md")
+    lines = body.split("\n")
+    first = next(i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("#"))
+    honest = lines[first].strip()
+    lines.insert(first, INJECTION + "\n")
+    twin = tmp_path / "jumeau.pdf"
+    render_markdown_pdf("\n".join(lines), twin, header=f"{meta['author']} — {meta['title']}")
+    clean, dirty = coach.assess(pdfs["weak"], unit="2"), coach.assess(twin, unit="2")
+    assert any(w.kind == "suspicious_instruction" for w in dirty.warnings)
+    assert [(i.id, i.verdict) for i in dirty.indicators] == [(i.id, i.verdict) for i in clean.indicators]
+    assert not any("correcteur" in e.quote for i in dirty.indicators for e in i.evidence)
+    # the same paragraph: the instruction goes, the candidate's sentence stays
+    doc, _ = coach.read_document(twin)
+    cut = without_instructions(doc, find_instructions(doc))
+    page = next(p for p in cut.pages if honest[:40] in " ".join(p.text.split()))
+    assert "correcteur automatique" not in page.text

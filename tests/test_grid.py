@@ -337,6 +337,14 @@ def test_stats_on_signed_grids_and_the_do_not_prefill_rule(tmp_path):
     assert len(ind) == 20 and ind["2.C3.I1"].kept == 3 and ind["2.C3.I1"].decisions == 4
     assert ind["2.C1.I1"].kept_rate == 1.0
     assert stats(settings, unit="3.1").grids == 0
+    # the disagreements, each pointing at its grid line; the heatmap's table per criterion
+    ids = {g.id for g in list_grids(settings, unit="2") if g.status == "signed"}
+    crit_dis = [d for d in s.disagreements if d.indicator_id is None]
+    assert len(crit_dis) == 2 and {d.criterion_id for d in crit_dis} == {"2.C1"} and {d.grid_id for d in crit_dis} <= ids
+    assert {(d.proposed, d.decided) for d in crit_dis} == {("acquis", "non_acquis"), ("acquis", "partiellement_acquis")}
+    ind_dis = [d for d in s.disagreements if d.indicator_id]
+    assert [(d.indicator_id, d.proposed, d.decided) for d in ind_dis] == [("2.C3.I1", "partial", "not_evidenced")]
+    assert s.confusion_by_criterion["2.C1"]["acquis"] == {"non_acquis": 1, "partiellement_acquis": 1, "acquis": 2}
     # below the minimum number of decisions, the rule does not apply
     assert stats(settings.model_copy(update={"stats_min_decisions": 5}), unit="2").do_not_prefill == []
 
@@ -490,3 +498,66 @@ def test_a_damaged_grids_database_is_said_at_start(tmp_path):
     with pytest.raises(GridError) as err:
         connect(settings).close()
     assert err.value.code == "grids_db_damaged" and "sauvegarde" in err.value.message
+
+
+def test_cli_stats_json_lists_disagreements_and_plot_writes_a_heatmap(capsys, monkeypatch, tmp_path):
+    from PIL import Image
+
+    settings = Settings(home=tmp_path / "h")
+    monkeypatch.setenv("RNCP_COACH_HOME", str(settings.home))
+    for n, decided in enumerate(["acquis", "non_acquis", "partiellement_acquis"]):
+        g = new_grid(settings, f"c{n}", levels={"2.C1": "acquis", "2.C2": "partiellement_acquis"})
+        decide_all(settings, g.id, {"2.C1": decided, "2.C2": "partiellement_acquis"})
+        sign(settings, g.id, "Claire Juré")
+    png = tmp_path / "accord.png"
+    code, out, _ = run(capsys, "stats", "--unit", "2", "--format", "json", "--plot", str(png))
+    assert code == 0
+    data = json.loads(out)
+    assert {(d["criterion_id"], d["decided"]) for d in data["disagreements"]} == {("2.C1", "non_acquis"),
+                                                                                 ("2.C1", "partiellement_acquis")}
+    assert set(data["disagreements"][0]) == {"grid_id", "criterion_id", "indicator_id", "proposed", "decided",
+                                             "comment"}
+    with Image.open(png) as img:
+        assert img.size[0] > 400 and img.size[1] > 300
+        extrema = img.convert("L").getextrema()
+    assert extrema[0] < 60 and extrema[1] > 200  # drawn: dark text and cells on a light background
+    code, _, err = run(capsys, "stats", "--plot", str(tmp_path / "accord.jpg"))
+    assert code == 2 and "[plot_not_png]" in err
+
+
+def test_session_sheet_one_row_per_candidate_with_the_final_decisions(capsys, monkeypatch, tmp_path):
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    settings = Settings(home=tmp_path / "h")
+    monkeypatch.setenv("RNCP_COACH_HOME", str(settings.home))
+    old = new_grid(settings, "bernard-lea", levels={"2.C1": "acquis"})
+    decide_all(settings, old.id, {"2.C1": "non_acquis"})  # an earlier draft's grid: superseded
+    lea = new_grid(settings, "bernard-lea", levels={"2.C1": "acquis"})
+    decide_all(settings, lea.id, {c.item_id: "acquis" for c in lea.criteria})
+    sign(settings, lea.id, "Claire Juré")
+    paul = new_grid(settings, "martin-paul", levels={"2.C1": "non_acquis"})
+    decide(settings, paul.id, criterion="2.C1", level="partiellement_acquis", juror="Paul Juré", comment="")
+    out = tmp_path / "session.xlsx"
+    code, stdout, _ = run(capsys, "session", "sheet", "--unit", "2", "--output", str(out))
+    assert code == 0 and "Feuille de session écrite" in stdout
+    ws = load_workbook(out).active
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    header = values[1]
+    assert header[:3] == ["Candidat", "Fichier", "2.C1"] and header[-3:] == ["Statut", "Juré(s)", "Signée le"]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in values[2:]}
+    assert set(rows) == {"bernard-lea", "martin-paul"}
+    assert rows["bernard-lea"]["2.C1"] == "acquis" and rows["bernard-lea"]["Statut"] == "signée"
+    assert "Claire Juré" in rows["bernard-lea"]["Juré(s)"] and rows["bernard-lea"]["Signée le"]
+    assert rows["martin-paul"]["2.C1"] == "partiellement acquis" and rows["martin-paul"]["2.C2"] == "—"
+    assert rows["martin-paul"]["Statut"] == "en cours"
+    # a batch folder restricts the sheet to its candidates; the PDF carries the signature block
+    batch = tmp_path / "session-juin"
+    (batch / "resultats").mkdir(parents=True)
+    (batch / "resultats" / "martin-paul__abc.json").write_text(json.dumps({"candidate": "martin-paul"}))
+    pdf = tmp_path / "session.pdf"
+    code, _, _ = run(capsys, "session", "sheet", "--unit", "2", "--batch", str(batch), "--output", str(pdf))
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert code == 0 and "martin-paul" in text and "bernard-lea" not in text and "président du jury" in text
+    code, _, err = run(capsys, "session", "sheet", "--unit", "2", "--output", str(tmp_path / "x.csv"))
+    assert code == 2 and "[sheet_format]" in err

@@ -165,6 +165,15 @@ class Coach:
         doc, chunks = self.read_document(path, password=password)
         if progress:
             progress(0.3, "Analyse du document")
+        # A sentence addressed to an assessor is cut out of its page before chunking, so that the honest
+        # sentences around it still count (the warning and the quote checks use the original pages).
+        from assistant.judging.suspicious import find_instructions, without_instructions
+
+        found = find_instructions(doc)
+        if found:
+            from ingestion.chunking import chunk_document
+
+            chunks = chunk_document(without_instructions(doc, found))
         vectors = self.document_vectors(chunks)
         result = assess_extracted(
             ref, doc, chunks, vectors, self.embeddings, self.judge(), unit_id=unit, candidate=candidate,

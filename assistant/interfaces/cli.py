@@ -222,12 +222,21 @@ def backup(
 def stats(
     unit: Annotated[str | None, typer.Option("--unit", help="Une seule unité.")] = None,
     fmt: Annotated[common.TextJson, typer.Option("--format")] = common.TextJson.text,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Écrire une image PNG : proposition × décision par critère, avec le kappa.")] = None,
 ) -> None:
     """Accord entre l'outil et les jurys, sur les grilles signées."""
     from assistant.records.grid_stats import stats as grid_stats
     from assistant.records.grid_stats import stats_text
 
     s = grid_stats(common.settings(), unit=unit)
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise UsageError(f"--plot attend un fichier .png (reçu « {plot.name} »).", code="plot_not_png")
+        from assistant.exports.charts import agreement_heatmap
+
+        agreement_heatmap(s, plot)
+        typer.echo(f"Image écrite : {plot}", err=True)
     typer.echo(s.model_dump_json(indent=2) if fmt is common.TextJson.json else stats_text(s))
 
 
@@ -302,6 +311,30 @@ def serve(
     typer.echo(f"Application web : http://{'localhost' if host in {'127.0.0.1', '::1'} else host}:{port}/ "
                "(Ctrl-C pour arrêter)")
     launch(settings, host=host, port=port, quiet=True)
+
+
+session_app = typer.Typer(help="Session du jury : la feuille de session d'une unité.", no_args_is_help=True)
+app.add_typer(session_app, name="session")
+
+
+@session_app.command("sheet")
+def session_sheet(
+    unit: Annotated[str, typer.Option("--unit", help="L'unité (ex. 2).")],
+    output: Annotated[Path, typer.Option("--output", help="Fichier .xlsx ou .pdf à écrire.")],
+    batch: Annotated[Path | None, typer.Option("--batch", help="Seulement les candidats de ce dossier de session.")]
+    = None,
+) -> None:
+    """Feuille de session : un candidat par ligne, la décision finale par critère, le juré et la date."""
+    from assistant.exports.session_sheet import write_session_sheet
+
+    settings = common.settings()
+    title = ""
+    with contextlib.suppress(Exception):
+        from assistant.knowledge.registry import get_referentiel
+
+        title = get_referentiel(settings, settings.referentiel).unit(unit).title
+    path = write_session_sheet(settings, unit, output, batch=batch, unit_title=title)
+    typer.echo(f"Feuille de session écrite : {path}")
 
 
 users_app = typer.Typer(help="Comptes de l'application web (fichier RNCP_COACH_USERS).", no_args_is_help=True)

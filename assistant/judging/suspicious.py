@@ -38,3 +38,21 @@ def find_instructions(doc: ExtractedDocument) -> list[tuple[int, str]]:
             if any(rx.search(folded) for rx in _RX):
                 found.append((page.number, sentence))
     return found
+
+
+def without_instructions(doc: ExtractedDocument, found: list[tuple[int, str]]) -> ExtractedDocument:
+    """The document with only the sentences addressed to an assessor cut out of their page (the rest of the
+    page, the candidate's real evidence, stays): what is chunked and judged. Quotes are still checked
+    against the original pages."""
+    if not found:
+        return doc
+    pages = []
+    for page in doc.pages:
+        text = page.text
+        for number, sentence in found:
+            if number == page.number:
+                text = text.replace(sentence, " ")
+        text = re.sub(r"[ \t]+\n", "\n", re.sub(r"[ \t]{2,}", " ", text))
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+        pages.append(page.model_copy(update={"text": text}))
+    return doc.model_copy(update={"pages": pages})

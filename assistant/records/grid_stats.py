@@ -40,6 +40,17 @@ class ItemAgreement(_M):
     do_not_prefill: bool = False  # criteria only
 
 
+class Disagreement(_M):
+    """A line where the juror decided otherwise than the tool proposed, with where to find it."""
+
+    grid_id: str
+    criterion_id: str
+    indicator_id: str | None  # None for a criterion level
+    proposed: str
+    decided: str
+    comment: str
+
+
 class Stats(_M):
     unit: str | None
     grids: int
@@ -52,6 +63,9 @@ class Stats(_M):
     min_kappa: float
     min_decisions: int
     do_not_prefill: list[str] = Field(default_factory=list)
+    # per criterion: tool level -> juror level -> count (the heatmap), and every disagreement
+    confusion_by_criterion: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)
+    disagreements: list[Disagreement] = Field(default_factory=list)
 
 
 def _kappa(pairs: list[tuple[str, str]]) -> float | None:
@@ -67,7 +81,8 @@ def _rate(kept: int, n: int) -> float | None:
 
 def stats(settings: Settings, unit: str | None = None) -> Stats:
     sql = (
-        "SELECT l.kind, l.item_id, l.title, COALESCE(l.tool_proposed, l.proposed) AS tool, l.decided, g.id AS grid"
+        "SELECT l.kind, l.item_id, l.criterion_id, l.title, COALESCE(l.tool_proposed, l.proposed) AS tool, l.decided,"
+        " COALESCE(l.comment, '') AS comment, g.id AS grid"
         " FROM lines l JOIN grids g ON g.id = l.grid_id WHERE g.status = 'signed' AND l.decided IS NOT NULL"
         + (" AND g.unit = ?" if unit else "")
         + " ORDER BY g.unit, l.kind = 'indicator', l.rowid"
@@ -103,11 +118,24 @@ def stats(settings: Settings, unit: str | None = None) -> Stats:
     for t, j in all_pairs:
         confusion[t][j] += 1
     kept_all = sum(t == j for t, j in all_pairs)
+    by_criterion = {}
+    for cid, pairs in crit_pairs.items():
+        table = {t: {j: 0 for j in ORDERED_LEVELS} for t in ORDERED_LEVELS}
+        for t, j in pairs:
+            table[t][j] += 1
+        by_criterion[cid] = table
+    disagreements = [
+        Disagreement(grid_id=r["grid"], criterion_id=r["criterion_id"],
+                     indicator_id=r["item_id"] if r["kind"] == "indicator" else None,
+                     proposed=r["tool"], decided=r["decided"], comment=r["comment"])
+        for r in rows if r["tool"] != r["decided"]
+    ]
     return Stats(
         unit=unit, grids=len(grids), decisions=len(all_pairs), kept_rate=_rate(kept_all, len(all_pairs)),
         kappa=_kappa(all_pairs), confusion=confusion, criteria=criteria, indicators=indicators,
         min_kappa=settings.stats_min_kappa, min_decisions=settings.stats_min_decisions,
         do_not_prefill=[c.id for c in criteria if c.do_not_prefill],
+        confusion_by_criterion=by_criterion, disagreements=disagreements,
     )
 
 
