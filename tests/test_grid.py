@@ -561,3 +561,27 @@ def test_session_sheet_one_row_per_candidate_with_the_final_decisions(capsys, mo
     assert code == 0 and "martin-paul" in text and "bernard-lea" not in text and "président du jury" in text
     code, _, err = run(capsys, "session", "sheet", "--unit", "2", "--output", str(tmp_path / "x.csv"))
     assert code == 2 and "[sheet_format]" in err
+
+
+def test_confirm_remaining_proposals_in_one_action_each_logged_and_the_comment_bank(settings):
+    from assistant.records.grid import comment_bank, confirm_remaining
+
+    grid = new_grid(settings, levels={"2.C1": "acquis", "2.C2": "non_acquis", "2.C3": "partiellement_acquis"})
+    decide(settings, grid.id, criterion="2.C1", level="non_acquis", juror="Claire Juré",
+           comment="Objectifs sans échéance")
+    after, done = confirm_remaining(settings, grid.id, "Claire Juré")
+    assert "2.C1" not in done and {"2.C2", "2.C3"} <= set(done)
+    assert after.line("2.C1").decided == "non_acquis"  # a decision already made is kept
+    assert after.line("2.C2").decided == "non_acquis" and after.line("2.C3").decided == "partiellement_acquis"
+    logged = [e for e in history(settings, grid.id) if e.action == "decide" and e.item_id in done]
+    assert len(logged) == len(done) and all("propositions restantes" in e.comment for e in logged)
+    assert confirm_remaining(settings, grid.id, "Claire Juré")[1] == []  # nothing left
+    # the bank: this juror's earlier comments on the criterion, most recent first, once each
+    other = new_grid(settings, "cand-2")
+    decide(settings, other.id, criterion="2.C1", level="acquis", juror="Claire Juré", comment="Objectifs datés")
+    decide(settings, other.id, criterion="2.C1", level="acquis", juror="Claire Juré", comment="Objectifs datés")
+    decide(settings, other.id, criterion="2.C2", level="acquis", juror="Claire Juré", comment="Planning réaliste")
+    decide(settings, other.id, criterion="2.C1", level="acquis", juror="Paul Juré", comment="Autre juré")
+    assert comment_bank(settings, "Claire Juré", "2.C1") == ["Objectifs datés", "Objectifs sans échéance"]
+    assert "Autre juré" in comment_bank(settings, None, "2.C1")
+    assert comment_bank(settings, "Claire Juré", "2.C4") == []

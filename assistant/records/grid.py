@@ -190,6 +190,39 @@ def decide(
         return load_grid(conn, grid_id)
 
 
+def confirm_remaining(settings: Settings, grid_id: str, juror: str) -> tuple[Grid, list[str]]:
+    """« Confirmer les propositions restantes »: every criterion still undecided takes the tool's proposed
+    level, in one action, each confirmation logged. Not confirmed: criteria shown « à évaluer » (no
+    proposal to confirm); the indicators an instruction in the document bears on stay for an explicit
+    decision. Returns the grid and the criteria confirmed."""
+    name = _juror(juror)
+    with database(settings) as conn, transaction(conn):
+        grid = _open_grid(conn, grid_id)
+        at = now()
+        done = []
+        for crit in grid.criteria:
+            if crit.decided is None and crit.proposed in LEVELS:
+                conn.execute("UPDATE lines SET decided = ?, comment = '', juror = ?, decided_at = ?"
+                             " WHERE grid_id = ? AND item_id = ?", (crit.proposed, name, at, grid_id, crit.item_id))
+                _event(conn, grid_id, at, name, "decide", item_id=crit.item_id, after=crit.proposed,
+                       comment="Proposition confirmée (propositions restantes)")
+                done.append(crit.item_id)
+        return load_grid(conn, grid_id), done
+
+
+def comment_bank(settings: Settings, juror: str | None, criterion_id: str, *, limit: int = 12) -> list[str]:
+    """The juror's earlier comments on this criterion (or its indicators), most recent first, each once:
+    one click to reuse one and edit it. Without a juror (one local user), every juror's."""
+    name = " ".join((juror or "").split())
+    with database(settings) as conn:
+        rows = conn.execute(
+            "SELECT e.comment FROM events e JOIN lines l ON l.grid_id = e.grid_id AND l.item_id = e.item_id"
+            " WHERE e.action = 'decide' AND (? = '' OR e.juror = ?) AND l.criterion_id = ?"
+            " AND TRIM(COALESCE(e.comment, '')) != '' ORDER BY e.id DESC", (name, name, criterion_id)).fetchall()
+    bank = [r["comment"] for r in rows if not r["comment"].startswith(("Proposition confirmée", "Vérifié par le jury"))]
+    return list(dict.fromkeys(bank))[:limit]
+
+
 def sign(settings: Settings, grid_id: str, juror: str) -> Grid:
     """Sign the grid: every criterion must have been decided, and every indicator an instruction to an
     assessor bears on; other indicators left undecided are confirmed as proposed (each confirmation is

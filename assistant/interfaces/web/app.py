@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                     ind_comment = gr.Textbox(label="Commentaire", elem_id="jury-ind-comment")
                     ind_save = gr.Button("Enregistrer l'indicateur", elem_id="jury-ind-save")
                 with gr.Row():
+                    confirm_btn = gr.Button("Confirmer les propositions restantes", elem_id="jury-confirm-rest")
                     sign_btn = gr.Button("Signer la grille", variant="primary", interactive=False, elem_id="jury-sign")
                     export_btn = gr.Button("Exporter (XLSX, PDF, CSV)", interactive=False, elem_id="jury-export")
                 jury_files = gr.File(label="Exports de la grille", file_count="multiple", interactive=False,
@@ -417,6 +418,21 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                 return (failure(exc), *[gr.update()] * 9)
 
         sign_btn.click(sign_grid, inputs=[grid_state, juror], outputs=[jury_error, *grid_outputs], api_name=False)
+
+        def confirm_rest(grid_data: dict | None, juror_name: str | None, request: gr.Request):
+            try:
+                if not grid_data:
+                    raise CoachError("Choisissez d'abord une grille.", code="grid_required")
+                v = viewer(request)
+                grid, done = h.jury_confirm_remaining(settings, v, grid_data["id"], juror_name)
+                text = (f"Propositions confirmées : {', '.join(done)} (chaque confirmation est journalisée)."
+                        if done else "Aucune proposition restante à confirmer.")
+                return (notice_html(text, "ok"), *grid_view(v, grid))
+            except Exception as exc:  # noqa: BLE001
+                return (failure(exc), *[gr.update()] * 9)
+
+        confirm_btn.click(confirm_rest, inputs=[grid_state, juror], outputs=[jury_error, *grid_outputs],
+                          api_name=False)
 
         def export(grid_data: dict | None, request: gr.Request):
             try:

@@ -370,6 +370,23 @@ def jury_confirm_flagged(settings: Settings, viewer: Viewer, grid_id: str, *, cr
     return grid
 
 
+def jury_confirm_remaining(settings: Settings, viewer: Viewer, grid_id: str, juror: str | None):  # noqa: ANN201
+    """« Confirmer les propositions restantes »: (grid, criteria confirmed)."""
+    from assistant.records.grid import confirm_remaining
+
+    require_role(viewer, "jury")
+    return confirm_remaining(settings, grid_id, _juror_name(juror, settings, viewer))
+
+
+def jury_comment_bank(settings: Settings, viewer: Viewer, criterion: str) -> list[str]:
+    """The juror's earlier comments for this criterion (the logged-in account's, or everyone's alone)."""
+    from assistant.records.grid import comment_bank
+
+    require_role(viewer, "jury")
+    juror = viewer.username if settings.users_file is not None else None
+    return comment_bank(settings, juror, criterion)
+
+
 def jury_sign(settings: Settings, viewer: Viewer, grid_id: str, juror: str | None):  # noqa: ANN201
     from assistant.records.grid import sign
 

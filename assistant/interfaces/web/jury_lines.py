@@ -36,7 +36,7 @@ def grid_lines_renderer(settings: Settings, viewer: Callable, *, juror: gr.Textb
 
         return save_line
 
-    def grid_lines(grid_data: dict | None) -> None:
+    def grid_lines(grid_data: dict | None, request: gr.Request) -> None:
         """One line per criterion (decision, comment, « Enregistrer »); read-only once the grid is signed."""
         if not grid_data:
             gr.Markdown("_Choisissez une grille dans la liste, ou pré-remplissez-en une à partir d'un livrable._")
@@ -63,6 +63,14 @@ def grid_lines_renderer(settings: Settings, viewer: Callable, *, juror: gr.Textb
                                       label=f"J'ai vérifié les indicateurs à vérifier de ce critère "
                                             f"({', '.join(flagged)}) : je confirme leur proposition",
                                       key=f"checked-{grid.id}-{crit.item_id}")
+                try:
+                    bank = [] if signed else h.jury_comment_bank(settings, viewer(request), crit.item_id)
+                except Exception:  # noqa: BLE001 - no bank is no reason to hide the grid
+                    bank = []
+                reuse = gr.Dropdown(bank, value=None, label="Réutiliser un commentaire déjà écrit pour ce critère",
+                                    visible=bool(bank), interactive=True, elem_id=f"bank-{slug}",
+                                    key=f"bank-{grid.id}-{crit.item_id}")
+                reuse.input(lambda text: text or gr.update(), inputs=[reuse], outputs=[comment], api_name=False)
                 status = gr.HTML("", elem_id=f"status-{slug}")
             save.click(save_line_for(grid.id, crit.item_id), inputs=[level, comment, checked, juror],
                        outputs=[line_html, status, grid_header, saved_juror], api_name=False)
