@@ -101,6 +101,15 @@ def test_cli_progress(capsys, monkeypatch, drafts_coach):
     data = json.loads(out)
     assert code == 0 and set(data) == {"candidate", "unit", "drafts", "steps", "overall"}
     assert data["overall"]["counts"]["improved"] >= 5
+    png = Path(coach.settings.home).parent / "progression.png"
+    code, _, err = run(capsys, "progress", "--candidate", CANDIDATE, "--unit", "2", "--plot", str(png))
+    assert code == 0 and "Image écrite" in err
+    from PIL import Image
+
+    with Image.open(png) as img:
+        assert img.size[0] > 300 and img.size[1] > 200
+        low, high = img.convert("L").getextrema()
+    assert low < 60 and high > 200  # bars, counts and labels drawn on a white background
     code, _, err = run(capsys, "progress", "--candidate", CANDIDATE, "--unit", "3.1")
     assert code == 2 and err.startswith("[no_drafts]")
     code, _, err = run(capsys, "progress", "--candidate", "../x", "--unit", "2")

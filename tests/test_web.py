@@ -283,6 +283,8 @@ def test_progress_between_two_drafts(web):
     assert p is not None and len(p.drafts) == 2 and p.overall.counts["improved"] >= 5
     out = progress_html(p)
     assert "Progression depuis la version précédente" in out and "en progrès" in out and "2.C1.I6" in out
+    png = h.progress_chart_png(coach.settings, p)
+    assert png.startswith(b"\x89PNG") and len(png) > 5000  # the chart shown beside the table
 
 
 # Access control --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import tempfile
 import time
@@ -303,6 +304,66 @@ def test_juror_overrides_a_level_signs_and_downloads_the_xlsx(server, page, file
     assert rows["2.C1"][5] == "Claire Dubois" and "signée par Claire Dubois" in rows["Statut"][1]
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "jury.png")
+
+
+@pytest.mark.browser
+def test_juror_works_a_session_from_the_board_with_the_comment_bank_and_confirm_remaining(server, page, tmp_path):
+    from openpyxl import load_workbook
+
+    from assistant.exports.session_sheet import write_session_sheet
+    from assistant.records.grid import create_grid, decide
+
+    url, coach = server
+    settings = coach.settings
+    grids = {}
+    for n in range(5):  # a session of five deliverables of unit 2
+        pdf = make_text_pdf(tmp_path / f"session-{n}.pdf", [*DEFAULT_PAGES, f"Dossier numéro {n} de la session."])
+        grids[n] = create_grid(settings, coach.assess(pdf, unit="2", candidate=f"session-{n}"))
+    decide(settings, grids[0].id, criterion="2.C3", level="partiellement_acquis", juror="Claire Dubois",
+           comment="Budget sans devis comparés")  # an earlier comment: in the bank
+    open_app(page, url, "Jury")
+    field(page, "jury-name").fill("Claire Dubois")
+    page.get_by_text("Tableau de la session").click()
+    page.locator("#jury-board-unit input").click()
+    page.get_by_role("option", name=re.compile(r"^Unité 2 ")).click()
+    page.locator("#jury-board-show").click()
+    board = page.locator("#jury-board")
+    board.get_by_text("session-4", exact=True).wait_for()
+    assert all(board.get_by_text(f"session-{n}", exact=True).count() for n in range(5))
+    board.get_by_text("session-2", exact=True).click()  # a click opens that candidate's grid
+    page.locator("#jury-header h3").get_by_text("candidat session-2").wait_for()
+    page.locator("#line-html-2-C3").wait_for()
+    # override one line with a comment taken from the bank
+    override = "acquis" if grids[2].line("2.C3").proposed != "acquis" else "non acquis"
+    page.locator("#level-2-C3 input").click()
+    page.get_by_role("option", name=override, exact=True).click()
+    page.locator("#bank-2-C3 input").click()
+    page.get_by_role("option", name="Budget sans devis comparés").click()
+    page.wait_for_function("document.querySelector('#comment-2-C3 textarea, #comment-2-C3 input').value"
+                           " === 'Budget sans devis comparés'")
+    page.locator("#save-2-C3").click()
+    page.locator("#status-2-C3").get_by_text("Décision enregistrée").wait_for()
+    page.locator("#jury-confirm-rest").click()
+    page.locator("#jury-error").get_by_text("Propositions confirmées").wait_for()
+    page.locator("#jury-sign").click()
+    page.locator("#rc-signed").wait_for()
+    sheet = write_session_sheet(settings, "2", tmp_path / "session.xlsx")
+    values = [[c.value for c in row] for row in load_workbook(sheet).active.iter_rows()]
+    header = values[1]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in values[2:]}
+    assert rows["session-2"]["Statut"] == "signée" and rows["session-2"]["2.C3"] == override
+    assert "Claire Dubois" in rows["session-2"]["Juré(s)"] and rows["session-0"]["Statut"] == "en cours"
+    proposed = {c.item_id: c.proposed for c in grids[2].criteria}
+    assert rows["session-2"]["2.C1"] == {"acquis": "acquis", "partiellement_acquis": "partiellement acquis",
+                                         "non_acquis": "non acquis"}[proposed["2.C1"]]  # confirmed as proposed
+    shot(page, "jury-session.png")
+    # agreement you can see: the heatmap and the disagreement, which opens its grid
+    page.get_by_text("Statistiques d'accord outil / jury").click()
+    page.locator("#jury-stats-show").click()
+    page.locator("#jury-stats-plot img").wait_for()
+    table = page.locator("#jury-disagreements")
+    page.wait_for_function(f"document.querySelector('#jury-disagreements').innerText.includes('{grids[2].id}')")
+    assert "Budget sans devis comparés" in table.inner_text()
 
 
 # Trainer ---------------------------------------------------------------------------------------------------

@@ -57,3 +57,34 @@ def agreement_heatmap(stats, path: Path) -> Path:  # noqa: ANN001 - grid_stats.S
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def progress_chart(progress, path: Path) -> Path:  # noqa: ANN001 - assessment.progress.Progress
+    """One bar per draft of the unit: how many indicators are « démontré », « partiel », « non démontré »,
+    stacked, with hatches and counts so that it reads in black and white."""
+    plt = _pyplot()
+    drafts = progress.drafts
+    parts = [("evidenced", "démontré", "#2e7d32", ""), ("partial", "partiel", "#f0b400", "//"),
+             ("not_evidenced", "non démontré", "#c62828", "xx")]
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(drafts) + 2.5), 3.6))
+    bottoms = [0] * len(drafts)
+    x = list(range(len(drafts)))
+    for key, label, colour, hatch in parts:
+        values = [d.verdicts.get(key, 0) for d in drafts]
+        bars = ax.bar(x, values, bottom=bottoms, color=colour, hatch=hatch, edgecolor="black", linewidth=0.6,
+                      label=label, width=0.6)
+        for bar, v, b in zip(bars, values, bottoms, strict=True):
+            if v:
+                ax.text(bar.get_x() + bar.get_width() / 2, b + v / 2, str(v), ha="center", va="center",
+                        fontsize=9, color="black", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    ax.set_xticks(x, [f"version {d.number}\n{d.created_at[:10]}" for d in drafts], fontsize=8)
+    ax.set_ylabel("indicateurs", fontsize=9)
+    ax.set_title(f"Progression — {progress.candidate}, unité {progress.unit}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -245,12 +245,21 @@ def progress(
     candidate: Annotated[str, typer.Option("--candidate", help="Identifiant du candidat.")],
     unit: Annotated[str, typer.Option("--unit", help="L'unité (ex. 2).")],
     fmt: Annotated[common.TextJson, typer.Option("--format")] = common.TextJson.text,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Écrire une image PNG : démontrés / partiels / non démontrés par version.")] = None,
 ) -> None:
     """Comparer les versions successives d'un livrable évaluées pour un candidat."""
     from assistant.assessment.progress import progress as draft_progress
     from assistant.assessment.progress import progress_text
 
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise UsageError(f"--plot attend un fichier .png (reçu « {plot.name} »).", code="plot_not_png")
     p = draft_progress(common.settings(), candidate, unit)
+    if plot is not None:
+        from assistant.exports.charts import progress_chart
+
+        progress_chart(p, plot)
+        typer.echo(f"Image écrite : {plot}", err=True)
     typer.echo(p.model_dump_json(indent=2) if fmt is common.TextJson.json else progress_text(p))
 
 

@@ -129,6 +129,28 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                     juror = gr.Textbox(label="Juré (prénom et nom, obligatoire)", elem_id="jury-name", scale=2)
                     grid_dd = gr.Dropdown([], label="Grille d'un candidat", elem_id="jury-grid", scale=4)
                     grid_refresh = gr.Button("Actualiser la liste", scale=1)
+                with gr.Accordion("Tableau de la session (une ligne par candidat)", open=False,
+                                  elem_id="jury-board-box"):
+                    with gr.Row():
+                        board_unit = gr.Dropdown([u for u in units if u[1] != h.AUTO_UNIT], value=None,
+                                                 label="Unité de la session", elem_id="jury-board-unit", scale=3)
+                        board_btn = gr.Button("Afficher le tableau", elem_id="jury-board-show", scale=1)
+                    board = gr.Dataframe(headers=["Candidat"], value=[], interactive=False, wrap=True,
+                                         label="Cliquez sur une ligne pour ouvrir la grille (colonnes triables)",
+                                         elem_id="jury-board")
+                    board_ids = gr.State([])
+                with gr.Accordion("Statistiques d'accord outil / jury", open=False, elem_id="jury-stats-box"):
+                    with gr.Row():
+                        stats_unit = gr.Dropdown(units, value=h.AUTO_UNIT, label="Unité (ou toutes)",
+                                                 elem_id="jury-stats-unit", scale=3)
+                        stats_btn = gr.Button("Afficher les statistiques", elem_id="jury-stats-show", scale=1)
+                    stats_text = gr.Markdown("", elem_id="jury-stats-text")
+                    stats_img = gr.Image(None, type="filepath", format="png", show_label=False, interactive=False,
+                                         visible=False, elem_id="jury-stats-plot")
+                    stats_table = gr.Dataframe(headers=["Grille", "Critère", "Indicateur", "Proposition de l'outil",
+                                                        "Décision du jury", "Commentaire"], value=[],
+                                               interactive=False, wrap=True, elem_id="jury-disagreements",
+                                               label="Désaccords (cliquez sur une ligne pour ouvrir la grille)")
                 # The open grid's candidate, file and progress come first; the pre-fill panel folds once a
                 # grid is open.
                 grid_header = gr.HTML("", elem_id="jury-header")
@@ -227,8 +249,16 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
             files = [str(p) for p in h.report_files(coach, v, a)]
             meta = {"candidate": a.candidate, "file": a.document.file, "sha256": a.document.sha256, "unit": a.unit,
                     "pages": a.document.pages, "indicators": {i.id: i.verdict for i in a.indicators}}
+            chart = ""
+            if prog and len(prog.drafts) > 1:  # the drafts as a picture, beside the table of changes
+                import base64
+
+                png = base64.b64encode(h.progress_chart_png(settings, prog)).decode("ascii")
+                chart = (f'<img id="cand-progress-chart" src="data:image/png;base64,{png}" style="max-width:100%" '
+                         f'alt="Indicateurs démontrés, partiels et non démontrés pour chacune des '
+                         f'{len(prog.drafts)} versions">')
             return (summary_html(a), indicator_table_html(a), indicator_details_html(a, missing),
-                    progress_html(prog) if prog else "", files, meta)
+                    (progress_html(prog) + chart) if prog else "", files, meta)
 
         def assess(file: str | None, unit: str | None, candidate: str | None, password: str | None,
                    request: gr.Request, progress: gr.Progress = gr.Progress()):  # noqa: B008
@@ -359,6 +389,50 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
 
         grid_dd.change(open_grid, inputs=[grid_dd], outputs=[jury_error, *grid_outputs, saved_grid],
                        api_name="ouvrir_grille")
+
+        def show_board(unit: str | None, request: gr.Request):
+            try:
+                header, rows, ids = h.session_board(settings, viewer(request), unit)
+            except Exception as exc:  # noqa: BLE001
+                return gr.update(), [], failure(exc)
+            return gr.update(value=rows or None, headers=header), ids, ""
+
+        board_btn.click(show_board, inputs=[board_unit], outputs=[board, board_ids, jury_error], api_name=False)
+
+        def pick_from_board(ids: list, request: gr.Request, evt: gr.SelectData):
+            """A click on a row opens that candidate's grid (the row's candidate, whatever the sort)."""
+            try:
+                candidate = evt.row_value[0] if evt.row_value else None
+                grids = h.jury_grids(settings, viewer(request))
+                target = next((g.id for g in reversed(grids) if g.candidate == candidate and g.id in ids), None)
+                if target is None:
+                    return gr.update(), ""
+                return gr.update(choices=h.grid_choices(grids), value=target), ""
+            except Exception as exc:  # noqa: BLE001
+                return gr.update(), failure(exc)
+
+        board.select(pick_from_board, inputs=[board_ids], outputs=[grid_dd, jury_error], api_name=False)
+
+        def show_stats(unit: str | None, request: gr.Request):
+            try:
+                png, text, rows = h.agreement_view(settings, viewer(request), unit)
+            except Exception as exc:  # noqa: BLE001
+                return failure(exc), gr.update(visible=False), []
+            return text, gr.update(value=str(png) if png else None, visible=png is not None), rows or None
+
+        stats_btn.click(show_stats, inputs=[stats_unit], outputs=[stats_text, stats_img, stats_table], api_name=False)
+
+        def open_disagreement(request: gr.Request, evt: gr.SelectData):
+            try:
+                grid_id = evt.row_value[0] if evt.row_value else None
+                grids = h.jury_grids(settings, viewer(request))
+                if grid_id not in {g.id for g in grids}:
+                    return gr.update(), ""
+                return gr.update(choices=h.grid_choices(grids), value=grid_id), ""
+            except Exception as exc:  # noqa: BLE001
+                return gr.update(), failure(exc)
+
+        stats_table.select(open_disagreement, inputs=[], outputs=[grid_dd, jury_error], api_name=False)
 
         def refresh_grids(current: str | None, request: gr.Request):
             try:

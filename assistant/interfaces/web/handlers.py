@@ -222,6 +222,13 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) 
     return files
 
 
+def progress_chart_png(settings: Settings, progress) -> bytes:  # noqa: ANN001
+    """The drafts' chart as PNG bytes (drawn in a private export folder, then read)."""
+    from assistant.exports.charts import progress_chart
+
+    return progress_chart(progress, export_dir(settings) / "progression.png").read_bytes()
+
+
 def stored_original(settings: Settings, candidate: str | None, sha256: str) -> Path | None:
     """The candidate's stored upload with this content, if it is still kept (never a path a user typed)."""
     import hashlib
@@ -287,6 +294,54 @@ def grid_choices(grids: list) -> list[tuple[str, str]]:
 
     return [(f"{g.candidate} — unité {g.unit} — {g.file} — {when(g.created_at)}"
              + (" — signée" if g.status == "signed" else ""), g.id) for g in reversed(grids)]
+
+
+BOARD_WARNINGS = {"suspicious_instruction": "consigne", "hidden_text": "texte caché",
+                  "pages_without_text": "pages non lues", "ocr_pages": "OCR"}
+
+
+def session_board(settings: Settings, viewer: Viewer, unit: str | None) -> tuple[list[str], list[list], list[str]]:
+    """The session board of a unit: one row per candidate (their latest grid): status, the level of each
+    criterion (the juror's decision, else « proposé : … »), the document's warnings. Returns (header, rows,
+    grid ids in row order)."""
+    from assistant.domain.vocabulary import LEVEL_FR
+    from assistant.exports.session_sheet import session_grids
+
+    require_role(viewer, "jury")
+    if not unit or unit == AUTO_UNIT:
+        raise UsageError("Choisissez l'unité de la session.", code="unit_required")
+    grids = session_grids(settings, unit)
+    criteria = list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
+    header = ["Candidat", "Fichier", "Statut", *criteria, "Alertes"]
+    rows = []
+    for g in grids:
+        levels = {c.item_id: (LEVEL_FR.get(c.decided, c.decided) if c.decided
+                              else f"proposé : {LEVEL_FR.get(c.proposed, c.proposed)}") for c in g.criteria}
+        alerts = sorted({BOARD_WARNINGS.get(w.get("kind", ""), "") for w in g.warnings} - {""})
+        status = "signée" if g.status == "signed" else (
+            f"en cours ({sum(c.decided is not None for c in g.criteria)}/{len(g.criteria)})")
+        rows.append([g.candidate, g.file, status, *[levels.get(c, "—") for c in criteria], ", ".join(alerts)])
+    return header, rows, [g.id for g in grids]
+
+
+def agreement_view(settings: Settings, viewer: Viewer, unit: str | None):  # noqa: ANN201
+    """The « Statistiques » view: (heatmap PNG path or None, summary text, disagreement rows)."""
+    from assistant.domain.vocabulary import LEVEL_FR, VERDICT_FR
+    from assistant.exports.charts import agreement_heatmap
+    from assistant.records.grid_stats import stats
+
+    require_role(viewer, "jury")
+    s = stats(settings, unit=None if not unit or unit == AUTO_UNIT else unit)
+    if not s.grids:
+        return None, "Aucune grille signée pour l'instant : pas encore de statistiques d'accord.", []
+    png = agreement_heatmap(s, export_dir(settings) / "accord.png")
+    kappa = "—" if s.kappa is None else f"{s.kappa:.2f}"
+    text = (f"{s.grids} grille(s) signée(s), {s.decisions} décisions sur les critères, kappa pondéré {kappa}"
+            + (f" ; ne plus pré-remplir : {', '.join(s.do_not_prefill)}" if s.do_not_prefill else "") + ".")
+    fr = {**LEVEL_FR, **VERDICT_FR}
+    rows = [[d.grid_id, d.criterion_id, d.indicator_id or "—", fr.get(d.proposed, d.proposed),
+             fr.get(d.decided, d.decided), d.comment] for d in s.disagreements]
+    return png, text, rows
 
 
 def jury_prefill(coach, viewer: Viewer, file_path: str | Path | None, candidate: str | None,  # noqa: ANN001
