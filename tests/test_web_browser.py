@@ -196,15 +196,21 @@ def test_candidate_uploads_a_pdf_and_sees_the_indicator_table(server, page, file
     shot(page, "candidat.png")
 
 
-@pytest.mark.browser
-def test_an_encrypted_pdf_shows_the_error_and_the_next_upload_works(server, page, files):
+def upload_and_wait_for_error(server, page, pdf: Path):  # noqa: ANN001, ANN201
+    """A candidate uploads ``pdf`` and the page shows an error box (returned)."""
     url, _ = server
     open_app(page, url)
     field(page, "cand-id").fill("noe-petit")
-    page.locator("#cand-file input[type=file]").set_input_files(str(files["encrypted"]))
+    page.locator("#cand-file input[type=file]").set_input_files(str(pdf))
     page.locator("#cand-assess").click()
     error = page.locator("#cand-error .rc-error")
     error.wait_for()
+    return error
+
+
+@pytest.mark.browser
+def test_an_encrypted_pdf_shows_the_error_and_the_next_upload_works(server, page, files):
+    error = upload_and_wait_for_error(server, page, files["encrypted"])
     text = error.inner_text()
     assert "[pdf_encrypted]" in text and "protégé par un mot de passe" in text and "Traceback" not in text
     shot(page, "erreur.png", error)
@@ -218,13 +224,7 @@ def test_an_encrypted_pdf_shows_the_error_and_the_next_upload_works(server, page
 
 @pytest.mark.browser
 def test_an_unsure_unit_is_chosen_with_a_click(server, page, files):
-    url, _ = server
-    open_app(page, url)
-    field(page, "cand-id").fill("noe-petit")
-    page.locator("#cand-file input[type=file]").set_input_files(str(files["notes"]))
-    page.locator("#cand-assess").click()
-    error = page.locator("#cand-error .rc-error")
-    error.wait_for()
+    error = upload_and_wait_for_error(server, page, files["notes"])
     assert "incertaine" in error.inner_text() and "--unit" not in error.inner_text()
     pick = page.locator("#cand-unit-pick")
     options = pick.locator("label")

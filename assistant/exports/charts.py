@@ -17,6 +17,15 @@ def _pyplot():  # noqa: ANN202
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:  # noqa: ANN001
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def agreement_heatmap(stats, path: Path) -> Path:  # noqa: ANN001 - grid_stats.Stats
     """One heatmap per criterion: the tool's proposed level (rows) × the juror's decision (columns), with
     the count in each cell, and κ with its number of decisions in the title. Criteria under the « ne plus
@@ -51,12 +60,7 @@ def agreement_heatmap(stats, path: Path) -> Path:  # noqa: ANN001 - grid_stats.S
         ax.set_title(f"{crit.id} — κ {kappa} ({crit.decisions} décisions){flag}", fontsize=10)
     scope = f"unité {stats.unit}" if stats.unit else "toutes unités"
     fig.suptitle(f"Accord outil / jury, {stats.grids} grille(s) signée(s) — {scope}", fontsize=12)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def progress_chart(progress, path: Path) -> Path:  # noqa: ANN001 - assessment.progress.Progress
@@ -82,9 +86,4 @@ def progress_chart(progress, path: Path) -> Path:  # noqa: ANN001 - assessment.p
     ax.set_ylabel("indicateurs", fontsize=9)
     ax.set_title(f"Progression — {progress.candidate}, unité {progress.unit}", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
