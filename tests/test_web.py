@@ -120,6 +120,28 @@ def test_an_old_hash_is_upgraded_at_login_and_failures_slow_the_account_down(tmp
     now[0] += 1.5
     assert authenticate(path, "claire", "motdepasse-claire", throttle=throttle).role == "jury"
     assert throttle.wait("claire") == 0.0
+    # per address: guessing many accounts from one address makes that address wait, whoever it names
+    for n in range(20):
+        assert authenticate(path, f"inconnu-{n}", "faux", throttle=throttle, address="10.0.0.7") is None
+    with pytest.raises(UsageError) as refused:
+        authenticate(path, "claire", "motdepasse-claire", throttle=throttle, address="10.0.0.7")
+    assert "depuis cette adresse" in refused.value.message
+    assert authenticate(path, "claire", "motdepasse-claire", throttle=throttle, address="10.0.0.8").role == "jury"
+
+
+def test_the_login_sees_the_client_address(tmp_path):
+    """gradio's login hook gets no request: the app's middleware hands it the address of the request."""
+    import asyncio
+
+    from assistant.interfaces.web.shell import CLIENT_ADDRESS, ClientAddress
+
+    seen = []
+
+    async def app(scope, receive, send):  # noqa: ANN001, ANN202 - a bare ASGI app standing for gradio's
+        seen.append(CLIENT_ADDRESS.get())
+
+    asyncio.run(ClientAddress(app)({"type": "http", "client": ("192.0.2.4", 5555)}, None, None))
+    assert seen == ["192.0.2.4"] and CLIENT_ADDRESS.get() is None
 
 
 @pytest.mark.parametrize(("args", "code"), [

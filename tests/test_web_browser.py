@@ -239,7 +239,7 @@ def test_an_unsure_unit_is_chosen_with_a_click(server, page, files):
 
 # Juror -----------------------------------------------------------------------------------------------------
 @pytest.mark.browser
-def test_juror_overrides_a_level_signs_and_downloads_the_xlsx(server, page, files, tmp_path):
+def test_juror_overrides_a_level_signs_and_downloads_the_xlsx(server, page, files, tmp_path, browser):
     from openpyxl import load_workbook
 
     url, coach = server
@@ -281,6 +281,13 @@ def test_juror_overrides_a_level_signs_and_downloads_the_xlsx(server, page, file
     line.get_by_text("Le plan d'action est chiffré en annexe.").wait_for()
     assert "Claire Dubois" in line.inner_text()
     assert field(page, "jury-name").input_value() == "Claire Dubois"
+    # and in a fresh browser (nothing in its storage), the grid this account opened last comes back
+    fresh = browser.new_context(viewport=VIEWPORT, locale="fr-FR")
+    other = fresh.new_page()
+    other.set_default_timeout(TIMEOUT_MS)
+    open_app(other, url, "Jury")
+    other.locator("#line-html-2-C1").get_by_text("Le plan d'action est chiffré en annexe.").wait_for()
+    fresh.close()
     for crit in ("2-C2", "2-C3", "2-C4"):  # decide the others, having checked their flagged indicators
         page.locator(f"#level-{crit} input").click()
         page.get_by_role("option", name="partiellement acquis", exact=True).click()

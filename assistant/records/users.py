@@ -38,6 +38,7 @@ ROLE_FR = {"candidat": "candidat", "jury": "jury", "formateur": "formateur", "ad
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # OWASP guidance; older hashes are upgraded at login
 SCRYPT_MAXMEM = 256 * 1024 * 1024
 MAX_FAILURES = 5  # then each further failure doubles the wait before the next attempt
+ADDRESS_MAX_FAILURES = 20  # per network address (a school's machines may share one): then the same backoff
 BACKOFF_SECONDS = 2.0
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -144,18 +145,23 @@ class LoginThrottle:
         self.clock = clock
         self.failures: dict[str, tuple[int, float]] = {}
 
+    @staticmethod
+    def limit(key: str) -> int:
+        return ADDRESS_MAX_FAILURES if key.startswith("@") else MAX_FAILURES
+
     def wait(self, key: str) -> float:
-        """Seconds before ``key`` may try again (0 when it may)."""
+        """Seconds before ``key`` (an account, or ``@address``) may try again (0 when it may)."""
         count, last = self.failures.get(key, (0, 0.0))
-        if count < MAX_FAILURES:
+        if count < self.limit(key):
             return 0.0
-        return max(0.0, last + BACKOFF_SECONDS * 2 ** (count - MAX_FAILURES) - self.clock())
+        return max(0.0, last + BACKOFF_SECONDS * 2 ** (count - self.limit(key)) - self.clock())
 
     def failed(self, key: str) -> None:
         count, _ = self.failures.get(key, (0, 0.0))
         self.failures[key] = (count + 1, self.clock())
-        if count + 1 >= MAX_FAILURES:
-            log.warning("connexion refusée : %d échecs consécutifs pour le compte « %s »", count + 1, key)
+        if count + 1 >= self.limit(key):
+            what = f"l'adresse {key[1:]}" if key.startswith("@") else f"le compte « {key} »"
+            log.warning("connexion refusée : %d échecs consécutifs pour %s", count + 1, what)
 
     def succeeded(self, key: str) -> None:
         self.failures.pop(key, None)
@@ -164,23 +170,32 @@ class LoginThrottle:
 THROTTLE = LoginThrottle()
 
 
-def authenticate(path: Path, username: str, password: str, *, throttle: LoginThrottle | None = None) -> User | None:
+def authenticate(path: Path, username: str, password: str, *, throttle: LoginThrottle | None = None,
+                 address: str | None = None) -> User | None:
     """The user when the username and password match, else None (same work either way). Refused
-    without checking while the account waits after repeated failures; an old hash is upgraded."""
+    without checking while the account, or the network address it comes from, waits after repeated
+    failures; an old hash is upgraded."""
     throttle = throttle or THROTTLE
     name = (username or "").strip()
+    keys = [name] + ([f"@{address}"] if address else [])
     if throttle.wait(name) > 0:
         raise UsageError(f"Trop d'échecs de connexion pour ce compte : réessayez dans "
                          f"{math.ceil(throttle.wait(name))} s.", code="login_throttled")
+    if address and throttle.wait(f"@{address}") > 0:
+        raise UsageError(f"Trop d'échecs de connexion depuis cette adresse : réessayez dans "
+                         f"{math.ceil(throttle.wait(f'@{address}'))} s.", code="login_throttled")
     user = load_users(Path(path)).get(name)
     if user is None:
         verify_password(password or "", _dummy_hash())  # as slow as a real check: names are not revealed
-        throttle.failed(name)
+        for key in keys:
+            throttle.failed(key)
         return None
     if not verify_password(password or "", user.password):
-        throttle.failed(name)
+        for key in keys:
+            throttle.failed(key)
         return None
-    throttle.succeeded(name)
+    for key in keys:
+        throttle.succeeded(key)
     if _cost(user.password) < SCRYPT_N:
         upgraded = user.model_copy(update={"password": hash_password(password)})
         with _lock:

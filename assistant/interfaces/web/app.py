@@ -226,6 +226,8 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
             if "jury" in v.tabs:
                 grids = h.jury_grids(settings, v)
                 ids = {g.id for g in grids}
+                if last_grid not in ids:  # a fresh browser: the grid this account opened last, kept server-side
+                    last_grid = h.last_grid(settings, v)
                 grid_value = last_grid if last_grid in ids else None
                 grid_choices = gr.update(choices=h.grid_choices(grids), value=grid_value)
             # with logins, the juror is the account (shown, not editable); alone, the name typed last time
@@ -383,7 +385,9 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
                         None)
             try:
                 v = viewer(request)
-                return ("", *grid_view(v, h.jury_grid(settings, v, grid_id)), grid_id)
+                view = grid_view(v, h.jury_grid(settings, v, grid_id))
+                h.remember_grid(settings, v, grid_id)
+                return ("", *view, grid_id)
             except Exception as exc:  # noqa: BLE001
                 return (failure(exc), *[gr.update()] * 9, None)
 

@@ -289,6 +289,35 @@ def jury_grids(settings: Settings, viewer: Viewer, candidate: str | None = None)
     return list_grids(settings, candidate=(check_candidate(candidate) if candidate else None))
 
 
+def _last_grids_file(settings: Settings) -> Path:
+    return settings.home / "web-last-grids.json"
+
+
+def remember_grid(settings: Settings, viewer: Viewer, grid_id: str) -> None:
+    """Keep, per account, the grid opened last (a fresh browser reopens it). Grid ids only."""
+    import json
+
+    from assistant.config.files import atomic_write_text
+
+    path = _last_grids_file(settings)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        data = {}
+    if data.get(viewer.username) != grid_id:
+        data[viewer.username] = grid_id
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False))
+
+
+def last_grid(settings: Settings, viewer: Viewer) -> str | None:
+    import json
+
+    try:
+        return json.loads(_last_grids_file(settings).read_text(encoding="utf-8")).get(viewer.username)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def grid_choices(grids: list) -> list[tuple[str, str]]:
     from assistant.exports.grid_export import when
 

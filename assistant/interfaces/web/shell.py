@@ -3,6 +3,7 @@ login and offline launch defaults (``CoachApp``)."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 from pathlib import Path
@@ -75,12 +76,32 @@ def _discard_gradio_copy(path: str | None) -> None:
         p.unlink(missing_ok=True)
 
 
+# The network address of the request being served: gradio's login hook only receives the username and
+# password, so a small ASGI middleware keeps the address for it (per-address backoff).
+CLIENT_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("rncp_client_address", default=None)
+
+
+class ClientAddress:
+    """ASGI middleware: the client's address, for :func:`login_ok`, during each HTTP request."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        client = scope.get("client") if scope.get("type") == "http" else None
+        token = CLIENT_ADDRESS.set(client[0] if client else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT_ADDRESS.reset(token)
+
+
 def login_ok(users_file, username: str, password: str) -> bool:  # noqa: ANN001
-    """Gradio's login check: a throttled account is refused like a wrong password (and logged)."""
+    """Gradio's login check: a throttled account or address is refused like a wrong password (and logged)."""
     from assistant.records.users import authenticate
 
     try:
-        return authenticate(users_file, username, password) is not None
+        return authenticate(users_file, username, password, address=CLIENT_ADDRESS.get()) is not None
     except UsageError:
         return False
 
@@ -110,7 +131,7 @@ VIEWER_SCRIPT = """<script>
 
 
 _PRIVATE = ("chroma", "uploads", "results", "referentiels", "grids.sqlite3", "grids.sqlite3-wal", "grids.sqlite3-shm",
-            "vectors.sqlite3", "vectors.sqlite3-wal", "vectors.sqlite3-shm")
+            "vectors.sqlite3", "vectors.sqlite3-wal", "vectors.sqlite3-shm", "web-last-grids.json")
 
 
 def private_paths(settings: Settings) -> list[str]:
@@ -144,5 +165,10 @@ class CoachApp(gr.Blocks):
         if settings.users_file is not None:
             users_file = settings.users_file
             kwargs.setdefault("auth", lambda u, p: login_ok(users_file, u, p))
+            from starlette.middleware import Middleware
+
+            app_kwargs = dict(kwargs.get("app_kwargs") or {})
+            app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(ClientAddress)]
+            kwargs["app_kwargs"] = app_kwargs
             kwargs.setdefault("auth_message", AUTH_MESSAGE)
         return super().launch(*args, **kwargs)
