@@ -585,3 +585,20 @@ def test_confirm_remaining_proposals_in_one_action_each_logged_and_the_comment_b
     assert comment_bank(settings, "Claire Juré", "2.C1") == ["Objectifs datés", "Objectifs sans échéance"]
     assert "Autre juré" in comment_bank(settings, None, "2.C1")
     assert comment_bank(settings, "Claire Juré", "2.C4") == []
+
+
+def test_cli_session_board_lists_each_candidate_with_status_levels_and_alerts(capsys, monkeypatch, tmp_path):
+    settings = Settings(home=tmp_path / "h")
+    monkeypatch.setenv("RNCP_COACH_HOME", str(settings.home))
+    done = new_grid(settings, "bernard-lea", levels={"2.C1": "acquis"})
+    decide_all(settings, done.id, {c.item_id: "acquis" for c in done.criteria})
+    sign(settings, done.id, "Claire Juré")
+    open_ = new_grid(settings, "martin-paul", levels={"2.C1": "non_acquis"})
+    code, out, _ = run(capsys, "session", "board", "--unit", "2", "--format", "json")
+    assert code == 0
+    rows = {r["Candidat"]: r for r in json.loads(out)}
+    assert rows["bernard-lea"]["Statut"] == "signée" and rows["bernard-lea"]["2.C1"] == "acquis"
+    assert rows["martin-paul"]["Statut"].startswith("en cours (0/") and rows["martin-paul"]["2.C1"] == "proposé : non acquis"
+    assert rows["martin-paul"]["grid_id"] == open_.id
+    code, out, _ = run(capsys, "session", "board", "--unit", "2")
+    assert code == 0 and "martin-paul" in out and f"[{open_.id}]" in out

@@ -300,13 +300,18 @@ def test_progress_between_two_drafts(web):
     viewer = h.Viewer(username="lina", role="candidat", candidate="lina-roux")
     h.assess_upload(coach, viewer, pdfs["weak"], "2", None)
     assert h.draft_progress(coach.settings, viewer, None, "2") is None  # one draft only
-    h.assess_upload(coach, viewer, pdfs["strong"], "2", None)
+    second = h.assess_upload(coach, viewer, pdfs["strong"], "2", None)
     p = h.draft_progress(coach.settings, viewer, None, "2")
     assert p is not None and len(p.drafts) == 2 and p.overall.counts["improved"] >= 5
     out = progress_html(p)
     assert "Progression depuis la version précédente" in out and "en progrès" in out and "2.C1.I6" in out
     png = h.progress_chart_png(coach.settings, p)
     assert png.startswith(b"\x89PNG") and len(png) > 5000  # the chart shown beside the table
+    from pypdf import PdfReader
+
+    report = PdfReader(h.report_files(coach, viewer, second)[1])  # and embedded in the PDF report
+    assert "Progression entre vos versions" in "".join(pg.extract_text() for pg in report.pages)
+    assert any(pg.images for pg in report.pages)
 
 
 # Access control --------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def report_pdf(a, path: Path, missing: dict[str, str] | None = None) -> Path:  # noqa: ANN001
-    """The candidate's report as a simple A4 PDF (same content as the Markdown download)."""
+def report_pdf(a, path: Path, missing: dict[str, str] | None = None, *, chart: Path | None = None) -> Path:  # noqa: ANN001
+    """The candidate's report as a simple A4 PDF (same content as the Markdown download); ``chart``, the
+    drafts' progress picture, goes after the priorities."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
@@ -43,6 +44,13 @@ def report_pdf(a, path: Path, missing: dict[str, str] | None = None) -> Path:  #
     story += [p(f"• {s}") for s in a.summary.strengths]
     story.append(p("Priorités", h2))
     story += [p(f"{n}. {s}") for n, s in enumerate(a.summary.priorities, 1)] or [p("Aucune.")]
+    if chart is not None:
+        from reportlab.platypus import Image
+
+        story.append(p("Progression entre vos versions", h2))
+        picture = Image(str(chart))
+        picture.drawWidth, picture.drawHeight = 14 * cm, 14 * cm * picture.imageHeight / picture.imageWidth
+        story.append(picture)
     story.append(p("Grille proposée", h2))
     rows = [[p("Critère"), p("Niveau proposé"), p("Justification")]]
     rows += [[p(f"{c.id} {c.title}"), p(LEVEL_FR.get(c.level, c.level)), p(c.rationale)] for c in a.criteria]

@@ -116,3 +116,23 @@ def _pdf(path: Path, title: str, header: list[str], rows: list[list[str]]) -> No
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=1.5 * cm, rightMargin=1.5 * cm,
                             topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=title, author="rncp-coach", invariant=1)
     doc.build(story)
+
+
+BOARD_WARNINGS = {"suspicious_instruction": "consigne", "hidden_text": "texte caché",
+                  "pages_without_text": "pages non lues", "ocr_pages": "OCR"}
+
+
+def board_rows(grids: list[Grid]) -> tuple[list[str], list[list[str]]]:
+    """The session board: one row per candidate: status, the level of each criterion (the juror's decision,
+    else « proposé : … »), the document's alerts."""
+    criteria = list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
+    header = ["Candidat", "Fichier", "Statut", *criteria, "Alertes"]
+    rows = []
+    for g in grids:
+        levels = {c.item_id: (LEVEL_FR.get(c.decided, c.decided) if c.decided
+                              else f"proposé : {LEVEL_FR.get(c.proposed, c.proposed)}") for c in g.criteria}
+        alerts = sorted({BOARD_WARNINGS.get(w.get("kind", ""), "") for w in g.warnings} - {""})
+        status = "signée" if g.status == "signed" else (
+            f"en cours ({sum(c.decided is not None for c in g.criteria)}/{len(g.criteria)})")
+        rows.append([g.candidate, g.file, status, *[levels.get(c, "—") for c in criteria], ", ".join(alerts)])
+    return header, rows

@@ -346,6 +346,30 @@ def session_sheet(
     typer.echo(f"Feuille de session écrite : {path}")
 
 
+@session_app.command("board")
+def session_board_command(
+    unit: Annotated[str, typer.Option("--unit", help="L'unité (ex. 2).")],
+    batch: Annotated[Path | None, typer.Option("--batch", help="Seulement les candidats de ce dossier de session.")]
+    = None,
+    fmt: Annotated[common.TextJson, typer.Option("--format")] = common.TextJson.text,
+) -> None:
+    """Tableau de la session : statut, niveau par critère et alertes de chaque candidat."""
+    from assistant.exports.session_sheet import board_rows, session_grids
+
+    grids = session_grids(common.settings(), unit, batch)
+    header, rows = board_rows(grids)
+    if fmt is common.TextJson.json:
+        common.echo_json([{"grid_id": g.id, **dict(zip(header, r, strict=True))}
+                          for g, r in zip(grids, rows, strict=True)])
+        return
+    if not rows:
+        typer.echo(f"Aucune grille pour l'unité {unit}.")
+        return
+    typer.echo(" | ".join(header))
+    for g, r in zip(grids, rows, strict=True):
+        typer.echo(" | ".join(r) + f"   [{g.id}]")
+
+
 users_app = typer.Typer(help="Comptes de l'application web (fichier RNCP_COACH_USERS).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

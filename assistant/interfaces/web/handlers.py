@@ -209,7 +209,14 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) 
     stem = f"retour-{Path(assessment.document.file).stem}-unite-{assessment.unit}"
     md = folder / f"{stem}.md"
     md.write_text(assessment_markdown(assessment) + "\n", encoding="utf-8")
-    pdf = report_pdf(assessment, folder / f"{stem}.pdf", missing_by_indicator(coach, assessment))
+    chart = None
+    if assessment.candidate:
+        progress = draft_progress(coach.settings, viewer, assessment.candidate, assessment.unit)
+        if progress is not None:
+            from assistant.exports.charts import progress_chart
+
+            chart = progress_chart(progress, folder / "progression.png")
+    pdf = report_pdf(assessment, folder / f"{stem}.pdf", missing_by_indicator(coach, assessment), chart=chart)
     files = [md, pdf]
     original = stored_original(coach.settings, assessment.candidate, assessment.document.sha256)
     if original is not None:
@@ -325,31 +332,16 @@ def grid_choices(grids: list) -> list[tuple[str, str]]:
              + (" — signée" if g.status == "signed" else ""), g.id) for g in reversed(grids)]
 
 
-BOARD_WARNINGS = {"suspicious_instruction": "consigne", "hidden_text": "texte caché",
-                  "pages_without_text": "pages non lues", "ocr_pages": "OCR"}
-
-
 def session_board(settings: Settings, viewer: Viewer, unit: str | None) -> tuple[list[str], list[list], list[str]]:
-    """The session board of a unit: one row per candidate (their latest grid): status, the level of each
-    criterion (the juror's decision, else « proposé : … »), the document's warnings. Returns (header, rows,
-    grid ids in row order)."""
-    from assistant.domain.vocabulary import LEVEL_FR
-    from assistant.exports.session_sheet import session_grids
+    """The session board of a unit (:func:`assistant.exports.session_sheet.board_rows`): (header, rows, grid
+    ids in row order)."""
+    from assistant.exports.session_sheet import board_rows, session_grids
 
     require_role(viewer, "jury")
     if not unit or unit == AUTO_UNIT:
         raise UsageError("Choisissez l'unité de la session.", code="unit_required")
     grids = session_grids(settings, unit)
-    criteria = list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
-    header = ["Candidat", "Fichier", "Statut", *criteria, "Alertes"]
-    rows = []
-    for g in grids:
-        levels = {c.item_id: (LEVEL_FR.get(c.decided, c.decided) if c.decided
-                              else f"proposé : {LEVEL_FR.get(c.proposed, c.proposed)}") for c in g.criteria}
-        alerts = sorted({BOARD_WARNINGS.get(w.get("kind", ""), "") for w in g.warnings} - {""})
-        status = "signée" if g.status == "signed" else (
-            f"en cours ({sum(c.decided is not None for c in g.criteria)}/{len(g.criteria)})")
-        rows.append([g.candidate, g.file, status, *[levels.get(c, "—") for c in criteria], ", ".join(alerts)])
+    header, rows = board_rows(grids)
     return header, rows, [g.id for g in grids]
 
 

@@ -273,7 +273,9 @@ def grid_line_html(grid, crit) -> str:  # noqa: ANN001 - grid.Grid, grid.GridLin
         '<span class="rc-muted">Pas encore de décision du jury : choisissez un niveau ci-dessous.</span>'
     note = f'<p class="rc-muted">{esc(crit.note)}</p>' if crit.note else ""
     inds = []
-    for i in (i for i in grid.indicators if i.criterion_id == crit.item_id):
+    flagged_first = {"instruction": 0, "uncertain": 1, "": 2}  # what needs the juror's eyes comes first
+    for i in sorted((i for i in grid.indicators if i.criterion_id == crit.item_id),
+                    key=lambda i: flagged_first.get(i.review, 2) if not i.decided else 3):
         change = (f" → décision : {verdict_badge(i.decided)}" if i.decided and i.decided != i.proposed else "")
         if i.review == "instruction" and not i.decided:
             change += (' <span class="rc-review" data-review="instruction">à vérifier — une consigne du document '
