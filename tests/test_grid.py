@@ -559,6 +559,7 @@ def test_session_sheet_one_row_per_candidate_with_the_final_decisions(capsys, mo
     code, _, _ = run(capsys, "session", "sheet", "--unit", "2", "--batch", str(batch), "--output", str(pdf))
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert code == 0 and "martin-paul" in text and "bernard-lea" not in text and "président du jury" in text
+    assert "Accord entre l'outil et les jurys" in text and any(p.images for p in PdfReader(pdf).pages)  # heatmap
     code, _, err = run(capsys, "session", "sheet", "--unit", "2", "--output", str(tmp_path / "x.csv"))
     assert code == 2 and "[sheet_format]" in err
 

@@ -196,6 +196,13 @@ def test_candidate_uploads_a_pdf_and_sees_the_indicator_table(server, page, file
     shot(page, "candidat.png")
 
 
+def choose(page, elem_id: str, label: str) -> None:  # noqa: ANN001
+    """Pick ``label`` in the dropdown ``elem_id`` (its own option list, whatever other list is open)."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    page.locator(f"#{box.get_attribute('aria-controls')} [role=option][aria-label='{label}']").click()
+
+
 def upload_and_wait_for_error(server, page, pdf: Path):  # noqa: ANN001, ANN201
     """A candidate uploads ``pdf`` and the page shows an error box (returned)."""
     url, _ = server
@@ -339,13 +346,24 @@ def test_juror_works_a_session_from_the_board_with_the_comment_bank_and_confirm_
     assert all(board.get_by_text(f"session-{n}", exact=True).count() for n in range(5))
     board.get_by_text("session-2", exact=True).click()  # a click opens that candidate's grid
     page.locator("#jury-header h3").get_by_text("candidat session-2").wait_for()
-    page.locator("#line-html-2-C3").wait_for()
+    # the lines are those of this grid (an earlier test's signed grid may still be on screen): open, undecided
+    page.wait_for_function("(() => { const b = document.querySelector('#save-2-C3');"
+                           " const l = document.querySelector('#line-html-2-C3');"
+                           " return b && !b.disabled && l && l.innerText.includes('Pas encore de décision'); })()")
+    # from line to line with the keyboard: Alt+↓ goes to the next criterion's decision
+    page.locator("#level-2-C1 input").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.evaluate("document.activeElement.closest('#level-2-C2') !== null")
+    page.keyboard.press("Alt+ArrowDown")
+    page.keyboard.press("Alt+ArrowUp")
+    assert page.evaluate("document.activeElement.closest('#level-2-C2') !== null")
+    page.keyboard.press("Escape")
+    page.evaluate("document.activeElement.blur()")
+    page.locator("#jury-header").click()  # no list left open
     # override one line with a comment taken from the bank
     override = "acquis" if grids[2].line("2.C3").proposed != "acquis" else "non acquis"
-    page.locator("#level-2-C3 input").click()
-    page.get_by_role("option", name=override, exact=True).click()
-    page.locator("#bank-2-C3 input").click()
-    page.get_by_role("option", name="Budget sans devis comparés").click()
+    choose(page, "level-2-C3", override)
+    choose(page, "bank-2-C3", "Budget sans devis comparés")
     page.wait_for_function("document.querySelector('#comment-2-C3 textarea, #comment-2-C3 input').value"
                            " === 'Budget sans devis comparés'")
     page.locator("#save-2-C3").click()

@@ -68,7 +68,15 @@ def write_session_sheet(settings: Settings, unit: str, output: Path, *, batch: P
     title = f"Session du jury — unité {unit}" + (f" {unit_title}" if unit_title else "")
     if suffix == ".xlsx":
         return atomic_write(Path(output), lambda tmp: _xlsx(tmp, title, header, rows))
-    return atomic_write(Path(output), lambda tmp: _pdf(tmp, title, header, rows))
+    import tempfile
+
+    from assistant.exports.charts import agreement_heatmap
+    from assistant.records.grid_stats import stats
+
+    agreement = stats(settings, unit=unit)
+    with tempfile.TemporaryDirectory() as tmp_dir:  # the unit's agreement heatmap, on its own page
+        chart = agreement_heatmap(agreement, Path(tmp_dir) / "accord.png") if agreement.grids else None
+        return atomic_write(Path(output), lambda tmp: _pdf(tmp, title, header, rows, chart))
 
 
 def _xlsx(path: Path, title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -94,7 +102,7 @@ def _xlsx(path: Path, title: str, header: list[str], rows: list[list[str]]) -> N
     wb.save(path)
 
 
-def _pdf(path: Path, title: str, header: list[str], rows: list[list[str]]) -> None:
+def _pdf(path: Path, title: str, header: list[str], rows: list[list[str]], chart: Path | None = None) -> None:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
@@ -113,6 +121,13 @@ def _pdf(path: Path, title: str, header: list[str], rows: list[list[str]]) -> No
     data = [[Paragraph(h, head) for h in header]] + [[Paragraph(str(v), body) for v in r] for r in rows]
     story = [Paragraph(title, h1), table(data, [w * scale for w in widths]), Spacer(1, 1.2 * cm),
              Paragraph("Le président du jury : nom, date et signature", body), Spacer(1, 2 * cm)]
+    if chart is not None:
+        from reportlab.platypus import Image, PageBreak
+
+        picture = Image(str(chart))
+        fit = min(24 * cm / picture.imageWidth, 14 * cm / picture.imageHeight)  # within the landscape frame
+        picture.drawWidth, picture.drawHeight = picture.imageWidth * fit, picture.imageHeight * fit
+        story += [PageBreak(), Paragraph("Accord entre l'outil et les jurys (grilles signées)", h1), picture]
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=1.5 * cm, rightMargin=1.5 * cm,
                             topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=title, author="rncp-coach", invariant=1)
     doc.build(story)

@@ -126,6 +126,21 @@ VIEWER_SCRIPT = """<script>
     var el = e.target.closest && e.target.closest('[data-view]');
     if (el && e.key === 'Enter') { ask(el); }
   });
+  // the jury grid: Alt+↓ / Alt+↑ moves to the next / previous line's decision (capture phase: before
+  // the dropdown's own arrow keys)
+  document.addEventListener('keydown', function (e) {
+    if (!e.altKey || (e.key !== 'ArrowDown' && e.key !== 'ArrowUp')) return;
+    var lines = Array.prototype.slice.call(document.querySelectorAll('.rc-line'))
+      .filter(function (ln) { return !(ln.parentElement && ln.parentElement.closest('.rc-line')); });
+    var here = lines.findIndex(function (ln) { return ln.contains(document.activeElement); });
+    var next = lines[here + (e.key === 'ArrowDown' ? 1 : -1)] || (here < 0 ? lines[0] : null);
+    var target = next && next.querySelector('[id^="level-"] input');
+    if (target) {
+      e.preventDefault(); e.stopPropagation();
+      if (document.activeElement) document.activeElement.blur();
+      target.focus(); next.scrollIntoView({block: 'center'});
+    }
+  }, true);
 })();
 </script>"""
 
