@@ -42,8 +42,13 @@ def session_grids(settings: Settings, unit: str, batch: Path | None = None) -> l
     return [latest[c] for c in sorted(latest) if wanted is None or c in wanted]
 
 
+def _criteria(grids: list[Grid]) -> list[str]:
+    """The criteria of the session's grids, in grid order, once each."""
+    return list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
+
+
 def sheet_rows(grids: list[Grid]) -> tuple[list[str], list[list[str]]]:
-    criteria = list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
+    criteria = _criteria(grids)
     header = ["Candidat", "Fichier", *criteria, "Statut", "Juré(s)", "Signée le"]
     rows = []
     for g in grids:
@@ -140,7 +145,7 @@ BOARD_WARNINGS = {"suspicious_instruction": "consigne", "hidden_text": "texte ca
 def board_rows(grids: list[Grid]) -> tuple[list[str], list[list[str]]]:
     """The session board: one row per candidate: status, the level of each criterion (the juror's decision,
     else « proposé : … »), the document's alerts."""
-    criteria = list(dict.fromkeys(c.item_id for g in grids for c in g.criteria))
+    criteria = _criteria(grids)
     header = ["Candidat", "Fichier", "Statut", *criteria, "Alertes"]
     rows = []
     for g in grids:

@@ -248,14 +248,16 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
         def show_report(v: h.Viewer, a) -> tuple:  # noqa: ANN001
             missing = h.missing_by_indicator(coach, a)
             prog = h.draft_progress(settings, v, a.candidate, a.unit) if a.candidate else None
-            files = [str(p) for p in h.report_files(coach, v, a)]
+            paths = h.report_files(coach, v, a, progress=prog)
+            files = [str(p) for p in paths]
             meta = {"candidate": a.candidate, "file": a.document.file, "sha256": a.document.sha256, "unit": a.unit,
                     "pages": a.document.pages, "indicators": {i.id: i.verdict for i in a.indicators}}
             chart = ""
             if prog and len(prog.drafts) > 1:  # the drafts as a picture, beside the table of changes
                 import base64
 
-                png = base64.b64encode(h.progress_chart_png(settings, prog)).decode("ascii")
+                drawn = paths[1].with_name("progression.png")  # drawn once, for the PDF report
+                png = base64.b64encode(drawn.read_bytes()).decode("ascii")
                 chart = (f'<img id="cand-progress-chart" src="data:image/png;base64,{png}" style="max-width:100%" '
                          f'alt="Indicateurs démontrés, partiels et non démontrés pour chacune des '
                          f'{len(prog.drafts)} versions">')

@@ -8,6 +8,8 @@ page shows or hides. Errors are :class:`~assistant.domain.errors.CoachError` wit
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import logging
 import re
 import secrets
@@ -196,8 +198,9 @@ def export_dir(settings: Settings) -> Path:
     return Path(tempfile.mkdtemp(dir=root))
 
 
-def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) -> list[Path]:  # noqa: ANN001
-    """The report as Markdown and PDF files."""
+def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None, progress=None) -> list[Path]:  # noqa: ANN001
+    """The report as Markdown and PDF files (and the annotated PDF); ``progress``, when the caller already
+    has it, saves loading the drafts again. The drafts' chart is left beside them as ``progression.png``."""
     from assistant.exports.report_pdf import report_pdf
     from assistant.exports.text import assessment_markdown
 
@@ -211,7 +214,8 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None) 
     md.write_text(assessment_markdown(assessment) + "\n", encoding="utf-8")
     chart = None
     if assessment.candidate:
-        progress = draft_progress(coach.settings, viewer, assessment.candidate, assessment.unit)
+        if progress is None:
+            progress = draft_progress(coach.settings, viewer, assessment.candidate, assessment.unit)
         if progress is not None:
             from assistant.exports.charts import progress_chart
 
@@ -236,15 +240,20 @@ def progress_chart_png(settings: Settings, progress) -> bytes:  # noqa: ANN001
     return progress_chart(progress, export_dir(settings) / "progression.png").read_bytes()
 
 
+@functools.lru_cache(maxsize=512)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """A stored upload's digest, computed once per file version (each quote click looks it up)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def stored_original(settings: Settings, candidate: str | None, sha256: str) -> Path | None:
     """The candidate's stored upload with this content, if it is still kept (never a path a user typed)."""
-    import hashlib
-
     if not candidate:
         return None
     folder = settings.uploads_dir / check_candidate(candidate)
     for path in sorted(folder.glob("*/*.pdf"), reverse=True) if folder.is_dir() else []:
-        if hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+        info = path.stat()
+        if _file_sha256(str(path), info.st_size, info.st_mtime_ns) == sha256:
             return path
     return None
 
