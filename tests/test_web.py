@@ -305,11 +305,12 @@ def test_progress_between_two_drafts(web):
     assert p is not None and len(p.drafts) == 2 and p.overall.counts["improved"] >= 5
     out = progress_html(p)
     assert "Progression depuis la version précédente" in out and "en progrès" in out and "2.C1.I6" in out
-    png = h.progress_chart_png(coach.settings, p)
+    files = h.report_files(coach, viewer, second)
+    png = (files[0].parent / h.PROGRESS_PNG).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 5000  # the chart shown beside the table
     from pypdf import PdfReader
 
-    report = PdfReader(h.report_files(coach, viewer, second)[1])  # and embedded in the PDF report
+    report = PdfReader(files[1])  # and embedded in the PDF report
     assert "Progression entre vos versions" in "".join(pg.extract_text() for pg in report.pages)
     assert any(pg.images for pg in report.pages)
 

@@ -256,7 +256,7 @@ def create_app(settings: Settings | None = None, coach: Coach | None = None) -> 
             if prog and len(prog.drafts) > 1:  # the drafts as a picture, beside the table of changes
                 import base64
 
-                drawn = paths[1].with_name("progression.png")  # drawn once, for the PDF report
+                drawn = paths[0].parent / h.PROGRESS_PNG  # drawn once, for the PDF report
                 png = base64.b64encode(drawn.read_bytes()).decode("ascii")
                 chart = (f'<img id="cand-progress-chart" src="data:image/png;base64,{png}" style="max-width:100%" '
                          f'alt="Indicateurs démontrés, partiels et non démontrés pour chacune des '

@@ -198,9 +198,12 @@ def export_dir(settings: Settings) -> Path:
     return Path(tempfile.mkdtemp(dir=root))
 
 
+PROGRESS_PNG = "progression.png"  # the drafts' chart, left beside the report files that embed it
+
+
 def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None, progress=None) -> list[Path]:  # noqa: ANN001
     """The report as Markdown and PDF files (and the annotated PDF); ``progress``, when the caller already
-    has it, saves loading the drafts again. The drafts' chart is left beside them as ``progression.png``."""
+    has it, saves loading the drafts again. The drafts' chart is left beside them as ``PROGRESS_PNG``."""
     from assistant.exports.report_pdf import report_pdf
     from assistant.exports.text import assessment_markdown
 
@@ -219,7 +222,7 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None, 
         if progress is not None:
             from assistant.exports.charts import progress_chart
 
-            chart = progress_chart(progress, folder / "progression.png")
+            chart = progress_chart(progress, folder / PROGRESS_PNG)
     pdf = report_pdf(assessment, folder / f"{stem}.pdf", missing_by_indicator(coach, assessment), chart=chart)
     files = [md, pdf]
     original = stored_original(coach.settings, assessment.candidate, assessment.document.sha256)
@@ -231,13 +234,6 @@ def report_files(coach, viewer: Viewer, assessment, folder: Path | None = None, 
         except Exception:  # noqa: BLE001 - a protected file (no password kept): the report stays whole
             log.warning("annotated PDF not written for %s", assessment.document.file, exc_info=True)
     return files
-
-
-def progress_chart_png(settings: Settings, progress) -> bytes:  # noqa: ANN001
-    """The drafts' chart as PNG bytes (drawn in a private export folder, then read)."""
-    from assistant.exports.charts import progress_chart
-
-    return progress_chart(progress, export_dir(settings) / "progression.png").read_bytes()
 
 
 @functools.lru_cache(maxsize=512)
