@@ -28,6 +28,7 @@ class LabelledDoc:
     pdf: Path
     labels: dict[str, str]  # indicator id -> verdict
     group: str = ""  # documents that share a group (minimal pairs) stay in the same fold
+    batch: str = ""  # the writing session that produced the draft (writers and briefs differ between them)
 
 
 def labelled_docs(split: str = "dev") -> list[LabelledDoc]:
@@ -47,7 +48,7 @@ def labelled_docs(split: str = "dev") -> list[LabelledDoc]:
             doc_id=src.stem, unit=str(meta["unit"]), split=meta["split"], profile=meta.get("profile", ""),
             pdf=PDFS / f"{src.stem}.pdf",
             labels={k: v["verdict"] for k, v in labels["indicators"].items()},
-            group=str(meta.get("group") or src.stem),
+            group=str(meta.get("group") or src.stem), batch=str(meta.get("batch", "")),
         ))
     ensure_pdfs(out)
     return out
@@ -85,14 +86,18 @@ def contexts_for(coach: Coach, doc: LabelledDoc) -> list[IndicatorContext]:
 
 
 def feature_rows(coach: Coach, docs: list[LabelledDoc]) -> list[dict]:
-    """One row per labelled, written indicator: features, label, doc, group, split and unit."""
+    """One row per labelled, written indicator: features, the text the lexical reader reads, label, doc,
+    group, batch, split and unit."""
+    from assistant.judging.lexical import passage_text
+
     rows = []
     for d in docs:
         for ctx in contexts_for(coach, d):
             label = d.labels[ctx.indicator.id]
             if label == "not_assessable" or not ctx.hint.written:
                 continue
-            rows.append({"doc": d.doc_id, "group": d.group, "split": d.split, "unit": d.unit,
+            rows.append({"doc": d.doc_id, "group": d.group, "batch": d.batch, "split": d.split, "unit": d.unit,
+                         "text": passage_text(ctx.candidates),
                          "indicator": ctx.indicator.id, "criterion": ctx.criterion.id, "label": label,
                          **ctx.features})
     return rows

@@ -2,12 +2,18 @@
 
     python -m evals.train_judge [--dry-run]
 
-One ordinal model (cumulative logit, ``assistant/judging/ordinal.py``) over the checklist features.
+One ordinal model (cumulative logit, ``assistant/judging/ordinal.py``) over the checklist features and
+the lexical reader's score (``assistant/judging/lexical.py``). The reader is trained first; the score
+each training row gets comes from a reader that did not see that row's group (cross-fitting, 4 grouped
+folds), so the ordinal model learns how far to trust it on text it has not read.
 Honest figures, all on the dev split (the held-out split is never read here):
-- grouped cross-validation: one fold per document group (a minimal pair stays together), with the
-  decision shifts chosen *inside* each training fold by an inner grouped cross-validation;
+- grouped cross-validation: one fold per document group (a minimal pair stays together); inside each
+  training fold, the reader is refitted, cross-fitted, and the decision shifts are chosen by an inner
+  grouped cross-validation;
 - leave-one-unit-out: each unit judged by a model trained on the five others (a unit the model never
-  saw is what a new référentiel looks like); its criteria get no offset.
+  saw is what a new référentiel looks like); its criteria get no offset;
+- leave-one-batch-out: the drafts were written in three sessions, by different writers from different
+  briefs; each session judged by a model trained on the two others (what new writers look like).
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.judging import ordinal
-from assistant.judging.features import FEATURES
-from assistant.judging.offline import drops_a_level
+from assistant.judging import lexical, ordinal
+from assistant.judging.features import FEATURES as CONTEXT_FEATURES
+from assistant.judging.offline import TEXT_FEATURE, drops_a_level
 from evals.metrics import ORDER, line, scores
 
 MODEL_PATH = Path(__file__).parents[1] / "assistant" / "data" / "judge_model.json"
@@ -32,6 +38,8 @@ L2, L2_OFFSET = 2.0, 5.0
 SHIFT_GRID = np.round(np.arange(-0.25, 0.251, 0.05), 2)
 INNER_FOLDS = 4
 REVIEW_BELOW = 0.5
+FEATURES = (*CONTEXT_FEATURES, TEXT_FEATURE)
+TEXT_C, TEXT_FOLDS = 1.0, 4
 
 
 def load_rows(split: str = "dev") -> list[dict]:
@@ -45,7 +53,8 @@ def load_rows(split: str = "dev") -> list[dict]:
 
 
 def arrays(rows: list[dict]):  # noqa: ANN201
-    X = np.array([[r[f] for f in FEATURES] for r in rows], dtype=float)
+    """Features (the text score left at 0, filled by ``with_text``), labels, criteria and groups."""
+    X = np.array([[r.get(f, 0.0) for f in FEATURES] for r in rows], dtype=float)
     y = np.array([ORDER[r["label"]] for r in rows])
     return X, y, [r["criterion"] for r in rows], np.array([r["group"] for r in rows])
 
@@ -93,24 +102,56 @@ def with_drop_rule(X: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.where((pred == 2) & drop, 1, pred)
 
 
-def out_of_fold(X, y, crits, groups, tests: list[np.ndarray], *, offsets: bool = True) -> np.ndarray:  # noqa: ANN001
+def reader_scores(texts: list[list[str]], gap: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Scores of the ``test`` rows by a reader trained on the ``train`` rows only."""
+    reader = lexical.LexicalReader(lexical.fit([texts[i] for i in train], gap[train], c=TEXT_C, analyzed=True))
+    return np.array([reader.score_terms(texts[i]) for i in test])
+
+
+def cross_fitted(texts: list[list[str]], gap: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Scores of ``rows``, each by a reader trained on the other groups among ``rows``."""
+    out = np.zeros(len(rows))
+    for test in folds_of(groups[rows], TEXT_FOLDS):
+        out[test] = reader_scores(texts, gap, rows[~test], rows[test])
+    return out
+
+
+def with_text(X: np.ndarray, texts, gap, groups, train: np.ndarray, test: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """X with the text score filled in: cross-fitted on the training rows, by the training reader on the test ones."""
+    X = X.copy()
+    tr, te = np.where(train)[0], np.where(test)[0]
+    X[tr, -1] = cross_fitted(texts, gap, groups, tr)
+    X[te, -1] = reader_scores(texts, gap, tr, te)
+    return X
+
+
+def out_of_fold(X, y, crits, groups, tests: list[np.ndarray], *, offsets: bool = True, texts=None) -> np.ndarray:  # noqa: ANN001
     pred = np.full(len(y), -1)
     crits = np.array(crits)
+    X0 = X
     for test in tests:
         train = ~test
+        X = with_text(X0, texts, (y < 2).astype(int), groups, train, test) if texts is not None else X0
         shifts = choose_shifts(X[train], y[train], list(crits[train]), groups[train], offsets=offsets)
         model = fit(X[train], y[train], list(crits[train]), offsets=offsets)
         pred[test] = ordinal.decide(ordinal.predict_proba(model, X[test], list(crits[test])), shifts)
-    return with_drop_rule(X, pred)
+    return with_drop_rule(X0, pred)
+
+
+def analysed(rows: list[dict]) -> list[list[str]]:
+    return [lexical.terms(r["text"]) for r in rows]
 
 
 def report(rows: list[dict], *, verbose: bool = True) -> dict:
     X, y, crits, groups = arrays(rows)
+    texts = analysed(rows)
     units = np.array([r["unit"] for r in rows])
+    batches = np.array([r.get("batch", "") for r in rows])
     cv_tests = [groups == g for g in sorted(set(groups))]
-    cv = out_of_fold(X, y, crits, groups, cv_tests)
-    louo = out_of_fold(X, y, crits, groups, [units == u for u in sorted(set(units))], offsets=False)
-    out = {"cv": scores(y, cv), "louo": scores(y, louo),
+    cv = out_of_fold(X, y, crits, groups, cv_tests, texts=texts)
+    louo = out_of_fold(X, y, crits, groups, [units == u for u in sorted(set(units))], offsets=False, texts=texts)
+    lobo = out_of_fold(X, y, crits, groups, [batches == b for b in sorted(set(batches))], texts=texts)
+    out = {"cv": scores(y, cv), "louo": scores(y, louo), "lobo": scores(y, lobo),
            "cv_by_unit": {u: scores(y[units == u], cv[units == u]) for u in sorted(set(units))},
            "louo_by_unit": {u: scores(y[units == u], louo[units == u]) for u in sorted(set(units))}}
     if verbose:
@@ -118,6 +159,7 @@ def report(rows: list[dict], *, verbose: bool = True) -> dict:
               f"({len(set(groups))} groups); labels not/partial/evidenced = {np.bincount(y, minlength=3).tolist()}")
         print(line("grouped CV (leave-one-group-out)", out["cv"]))
         print(line("leave-one-unit-out", out["louo"]))
+        print(line("leave-one-batch-out (new writers)", out["lobo"]))
         for u in sorted(set(units)):
             print(line(f"  unit {u} CV", out["cv_by_unit"][u]))
             print(line(f"  unit {u} unseen (LOUO)", out["louo_by_unit"][u]))
@@ -137,8 +179,12 @@ def main() -> None:
         ROWS_CACHE.write_text(json.dumps(rows))
     figures = report(rows)
     X, y, crits, groups = arrays(rows)
+    texts, gap = analysed(rows), (y < 2).astype(int)
+    everything = np.arange(len(y))
+    X[:, -1] = cross_fitted(texts, gap, groups, everything)
     shifts = choose_shifts(X, y, crits, groups)
     model = fit(X, y, crits)
+    model["lexical"] = lexical.fit(texts, gap, c=TEXT_C, analyzed=True)
     ranked = sorted(zip(FEATURES, model["coef"], strict=True), key=lambda kv: -abs(kv[1]))
     print("  weights: " + ", ".join(f"{f}={w:+.2f}" for f, w in ranked))
     print(f"  decision shifts: {shifts}")
@@ -147,7 +193,7 @@ def main() -> None:
     out = {
         "version": datetime.now(UTC).strftime("%Y%m%d"),
         "trained_on": {"documents": len({r['doc'] for r in rows}), "rows": len(rows), "split": "dev"},
-        "cv": figures["cv"], "louo": figures["louo"],
+        "cv": figures["cv"], "louo": figures["louo"], "lobo": figures["lobo"],
         **model,
         "shifts": list(shifts),
         "review_below": REVIEW_BELOW,

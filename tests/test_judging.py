@@ -106,6 +106,35 @@ def test_shown_on_one_page_and_deferred_on_another_is_a_conflict():
     assert {q.page for q in quotes} == {4, 14}  # both sides quoted
 
 
+def test_a_table_cell_is_read_with_its_row_and_quoted_alone():
+    from assistant.judging.checklist import reading_units
+
+    table = "Calendrier\nDate\nÉtape\n12 janvier\nCahier des charges présenté aux gérants\n9 mars\nLancement"
+    units = dict(reading_units(table))
+    assert units["Cahier des charges présenté aux gérants"] == "12 janvier Cahier des charges présenté aux gérants 9 mars"
+    prose = "Nous avons fixé trois jalons. Le lancement a lieu le 9 mars 2027, après validation."
+    assert reading_units(prose) == [(s, s) for s in ("Nous avons fixé trois jalons.",
+                                                      "Le lancement a lieu le 9 mars 2027, après validation.")]
+    steps = Checklist(elements=(Element("step_date", "des étapes datées", "aucune étape datée", kinds=("dates",),
+                                        terms=("cahier des charges",)),))
+    met = evaluate(steps, [cand(table)], set(tokens("calendrier")))
+    assert [s.text for s in met.found["step_date"]] == ["Cahier des charges présenté aux gérants"]
+    alone = evaluate(steps, [cand("Cahier des charges présenté aux gérants.\nLe 12 janvier, rien.")],
+                     set(tokens("calendrier")))
+    assert not alone.found["step_date"]  # a closed sentence is read on its own
+
+
+def test_a_lower_passage_counts_when_it_names_the_subject_and_not_otherwise():
+    first = cand("Le contexte du projet est présenté en introduction.", n=0)
+    text = "Atteindre +12 % de ventes d'ici 2027."
+    on_subject = Chunk(id="c2-1", index=1, page=2, start=0, end=len(text), heading="Nos objectifs", text=text)
+    off_subject = Chunk(id="c3-2", index=2, page=3, start=0, end=len(text), heading="Le contexte", text=text)
+    named = evaluate(OBJECTIVES, [first, Candidate(on_subject, 1.0, 0.9, 1.0)], TOPIC)
+    unnamed = evaluate(OBJECTIVES, [first, Candidate(off_subject, 1.0, 0.9, 1.0)], TOPIC)
+    assert named.found["target"] and named.found["deadline"]
+    assert not unnamed.found["target"]
+
+
 def test_plural_needs_several_distinct_sentences():
     options = Checklist(elements=(Element("options", "des options", "une seule option", kinds=("alternatives",)),),
                         plural=(("options", 2),))

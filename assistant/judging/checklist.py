@@ -6,6 +6,9 @@ signal kinds. It is evaluated sentence by sentence on the passages retrieved for
 an element is found in a sentence that is not itself a deferral (« le budget sera défini plus tard »
 names the budget but shows none); pairs ask both elements in the same sentence or table row (a figure
 AND a date per objective); plurals ask several distinct sentences (two options, two providers).
+A table arrives one cell per line: a short line is read with the short lines around it (« 12 janvier »
+beside « Cahier des charges présenté »), so that a dated step in a table counts as one; the sentence
+quoted stays the line itself.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from functools import lru_cache
 from assistant.config.prompting import load_yaml
 from assistant.domain.referentiel import Indicator
 from assistant.judging.base import Candidate
-from assistant.judging.grounding import sentences as split_sentences
 from assistant.judging.hints import Hint
 from assistant.judging.signals import MISSING_FR, SIGNAL_KINDS, count_signals
 from assistant.text.french import fold, tokens
@@ -180,6 +182,33 @@ class ChecklistResult:
         return out
 
 
+_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLOSED = re.compile(r"[.!?;:]$")
+SHORT_LINE = 80  # a line this short, not closed by punctuation, is a table cell or a heading
+MIN_UNIT = 12
+
+
+def reading_units(text: str) -> list[tuple[str, str]]:
+    """The sentences of a passage, each with the text its elements are read in: the sentence itself, or,
+    for a short line not closed by punctuation (a table cell), that line with the short lines just
+    before and after it (its row)."""
+    parts = [p.strip() for p in _SPLIT.split(text) if p.strip()]
+
+    def cell(i: int) -> bool:
+        return 0 <= i < len(parts) and len(parts[i]) < SHORT_LINE and not _CLOSED.search(parts[i])
+
+    out = []
+    for i, part in enumerate(parts):
+        if len(part) < MIN_UNIT:
+            continue
+        if cell(i):
+            row = [parts[j] for j in (i - 1, i, i + 1) if j == i or cell(j)]
+            out.append((part, " ".join(row)))
+        else:
+            out.append((part, part))
+    return out
+
+
 @lru_cache(maxsize=8192)
 def _analysed(text: str) -> tuple[str, dict[str, int], frozenset[str]]:
     """A sentence's folded text, signal counts and tokens: computed once per sentence, not once per
@@ -190,22 +219,26 @@ def _analysed(text: str) -> tuple[str, dict[str, int], frozenset[str]]:
 def evaluate(
     checklist: Checklist, candidates: list[Candidate], topic_words: set[str], key_words: set[str] | None = None
 ) -> ChecklistResult:
-    """Which elements the passages retrieved for one indicator show, sentence by sentence."""
+    """Which elements the passages retrieved for one indicator show, sentence by sentence. The best
+    passage is read whole; the others where the passage (or the sentence) names the indicator's subject."""
     sentences: list[Sentence] = []
     seen: set[str] = set()
+    keys = key_words or topic_words
     for rank, cand in enumerate(candidates):
-        for text in split_sentences(cand.chunk.text):
+        on_subject = bool(set(tokens(f"{cand.chunk.heading or ''} {cand.chunk.text}")) & keys)
+        for text, context in reading_units(cand.chunk.text):
             key = " ".join(text.split())
             if key in seen:
                 continue
             seen.add(key)
             folded, counts, toks = _analysed(text)
+            in_row, row_counts, _ = _analysed(context) if context != text else (folded, counts, toks)
             sent = Sentence(page=cand.chunk.page, text=text, rank=rank, deferral=counts.get("deferral", 0) > 0,
-                            topical=bool(toks & topic_words), key=bool(toks & (key_words or topic_words)))
+                            topical=bool(toks & topic_words), key=bool(toks & keys))
             sent.specific = sum(counts.get(k, 0) for k in SPECIFIC_KINDS)
             sent.hedged = counts.get("hedge", 0) > 0 or counts.get("vague", 0) > 0
-            if not sent.deferral and (rank == 0 or sent.key):
-                sent.elements = {e.id for e in checklist.elements if e.matches(folded, counts)}
+            if not sent.deferral and (rank == 0 or on_subject or sent.key):
+                sent.elements = {e.id for e in checklist.elements if e.matches(in_row, row_counts)}
             sentences.append(sent)
     found = {e.id: [s for s in sentences if e.id in s.elements] for e in checklist.elements}
     ratios = []

@@ -26,8 +26,8 @@ from assistant.text.retrieval import BM25, rrf
 
 SPECIFIC_KINDS = ("figures", "percent", "amounts", "dates", "names", "sources")
 TOP_K = 3
-CHECK_K = 5  # passages whose sentences the checklist reads
-CHECK_MARGIN = 0.05  # ... when their dense score is within this of the best one, or they match lexically
+CHECK_K = 8  # passages whose sentences the checklist reads
+CHECK_MARGIN = 0.08  # ... when their dense score is within this of the best one, or they match lexically
 
 # Every feature is local to the indicator: computed on the passages retrieved for it. The document as
 # a whole only serves as a normaliser (dense_z, spec_rel), never as evidence.

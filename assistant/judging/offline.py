@@ -1,9 +1,11 @@
 """The default judge: deterministic, offline, learned from labelled examples.
 
 Each indicator is judged on its own evidence: the checklist features of the passages retrieved for it
-(``features.py``, ``checklist.py``) go into one ordinal model (``ordinal.py``, trained by
-``evals/train_judge.py``, shipped as plain JSON). The verdict is the ordinal decision; its confidence
-is the probability of that verdict, and a verdict below the review threshold is marked « à vérifier ».
+(``features.py``, ``checklist.py``) and the lexical reader's score of those same passages
+(``lexical.py``: do they read like a finished answer or like a gap?) go into one ordinal model
+(``ordinal.py``, trained by ``evals/train_judge.py``, shipped as plain JSON). The verdict is the
+ordinal decision; its confidence is the probability of that verdict, and a verdict below the review
+threshold is marked « à vérifier ».
 When the document shows the element on one page and defers it on another, the verdict drops one level
 and both passages are quoted. Every verdict carries its features, probabilities, the features that
 pulled hardest, and a sentence naming the elements found and missing.
@@ -20,9 +22,11 @@ from assistant.judging.checklist import ChecklistResult
 from assistant.judging.explain import checklist_quotes, explain
 from assistant.judging.features import FEATURES
 from assistant.judging.grounding import shorten
+from assistant.judging.lexical import LexicalReader, passage_text
 from assistant.judging.ordinal import LEVELS, decide, probabilities
 
 MODEL_FILE = "judge_model.json"
+TEXT_FEATURE = "text_gap"  # the lexical reader's score, computed by the judge from the passages
 
 
 def fingerprint(referentiel_id: str) -> str:
@@ -57,9 +61,18 @@ class OfflineJudge:
         self.model = model if model is not None else load_model()
         if self.model.get("kind") != "cumulative_logit":
             raise ValueError("judge model: expected a cumulative_logit model (retrain with evals/train_judge.py)")
-        missing = [f for f in self.model["features"] if f not in FEATURES]
+        missing = [f for f in self.model["features"] if f not in (*FEATURES, TEXT_FEATURE)]
         if missing:
             raise ValueError(f"judge model uses unknown features: {missing}")
+        self.reader = LexicalReader(self.model["lexical"]) if self.model.get("lexical") else None
+        if TEXT_FEATURE in self.model["features"] and self.reader is None:
+            raise ValueError("judge model: the text_gap feature needs its lexical reader (retrain)")
+
+    def with_text(self, features: dict[str, float], candidates) -> dict[str, float]:  # noqa: ANN001
+        """The context's features plus the lexical reader's score of the same passages."""
+        if self.reader is None:
+            return dict(features)
+        return {**features, TEXT_FEATURE: self.reader.score(passage_text(candidates))}
 
     def decide(self, features: dict[str, float], criterion_id: str, check: ChecklistResult | None):  # noqa: ANN201
         """(verdict, confidence, probabilities, pulls, conflict_applied) for one indicator."""
@@ -84,8 +97,9 @@ class OfflineJudge:
         }
         if not ctx.hint.written:
             return IndicatorResult(verdict="not_assessable", confidence=1.0, **base)
-        verdict, confidence, probs, pulls, conflict = self.decide(ctx.features, ctx.criterion.id, check)
-        signals = {k: round(v, 3) for k, v in ctx.features.items()}
+        features = self.with_text(ctx.features, ctx.candidates)
+        verdict, confidence, probs, pulls, conflict = self.decide(features, ctx.criterion.id, check)
+        signals = {k: round(v, 3) for k, v in features.items()}
         signals.update({f"p_{name}": round(p, 3) for name, p in zip(LEVELS, probs, strict=True)})
         top = sorted(pulls.items(), key=lambda kv: -abs(kv[1]))[:3]
         signals.update({f"pull_{k}": round(v, 3) for k, v in top})
