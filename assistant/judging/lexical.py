@@ -63,13 +63,6 @@ class LexicalReader:
         vec = vector(text_terms, self.vocabulary, self.idf)
         return self.intercept + sum(self.coef[i] * w for i, w in vec.items())
 
-    def strongest(self, text: str, n: int = 5) -> list[tuple[str, float]]:
-        """The terms of ``text`` that pull hardest, either way (for a juror reading the signals)."""
-        vec = vector(text, self.vocabulary, self.idf)
-        names = {i: t for t, i in self.vocabulary.items() if i in vec}
-        pulls = sorted(((names[i], self.coef[i] * w) for i, w in vec.items()), key=lambda tw: -abs(tw[1]))
-        return [(t, round(w, 3)) for t, w in pulls[:n]]
-
 
 def _given(text_terms: list[str]) -> list[str]:
     return text_terms
