@@ -3,7 +3,7 @@
     python -m evals.run_assessment [--split dev|heldout|all] [--json PATH]
 
 Prints: agreement on evidenced-or-partial vs not_evidenced, 3-class accuracy, Cohen's kappa (linear
-weights), per-unit and per-criterion tables, the share of quotes verified on their page, and unit
+weights), per-unit, per-writing-batch and per-criterion tables, the share of quotes verified on their page, and unit
 detection accuracy. The baseline « evidenced everywhere » is printed beside them.
 """
 
@@ -88,6 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     docs = labelled_docs(args.split)
     pairs, by_unit, by_crit, by_doc = [], defaultdict(list), defaultdict(list), defaultdict(list)
+    by_batch = defaultdict(list)
     quotes_total = quotes_ok = 0
     na_agree = na_total = 0
     unit_hits = 0
@@ -111,6 +112,7 @@ def main() -> None:
                 by_unit[d.unit].append((gold, ind.verdict))
                 by_crit[ind.criterion_id].append((gold, ind.verdict))
                 by_doc[d.doc_id].append((gold, ind.verdict))
+                by_batch[d.batch or "?"].append((gold, ind.verdict))
                 for e in ind.evidence:
                     quotes_total += 1
                     quotes_ok += quote_is_on_page(extracted, e.page, e.quote)
@@ -133,6 +135,7 @@ def main() -> None:
         "overall": overall,
         "by_unit": {u: pairs_scores(v) for u, v in sorted(by_unit.items())},
         "by_criterion": {c: pairs_scores(v) for c, v in sorted(by_crit.items())},
+        "by_batch": {b: pairs_scores(v) for b, v in sorted(by_batch.items())},
         "pairs_by_document": {d: v for d, v in sorted(by_doc.items())},
         "injection_twins": twins,
         "quotes": {"total": quotes_total, "verified": quotes_ok,
@@ -146,6 +149,9 @@ def main() -> None:
     print(line("all units", overall))
     for u, sc in report["by_unit"].items():
         print(line(f"  unit {u}", sc))
+    for b, sc in report["by_batch"].items():
+        n_docs = sum(1 for d in docs if (d.batch or "?") == b)
+        print(line(f"  writing batch {b} ({n_docs} drafts)", sc))
     print(f"  « evidenced everywhere » binary baseline: {overall['baseline_binary']:.3f}; "
           f"gaps told « démontré »: {overall['lenient_misses']}")
     print(f"  quotes verified on their page: {quotes_ok}/{quotes_total} ({report['quotes']['share']:.2%})")
