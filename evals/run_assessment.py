@@ -3,8 +3,8 @@
     python -m evals.run_assessment [--split dev|heldout|all] [--json PATH]
 
 Prints: agreement on evidenced-or-partial vs not_evidenced, 3-class accuracy, Cohen's kappa (linear
-weights), per-unit, per-writing-batch and per-criterion tables, the share of quotes verified on their page, and unit
-detection accuracy. The baseline « evidenced everywhere » is printed beside them.
+weights), per-unit, per-writing-batch and per-criterion tables, the share of quotes verified on their
+page, and unit detection accuracy. The baseline « evidenced everywhere » is printed beside them.
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ def load_rows(split: str = "dev") -> list[dict]:
 
 
 def arrays(rows: list[dict]):  # noqa: ANN201
-    """Features (the text score left at 0, filled by ``with_text``), labels, criteria and groups."""
-    X = np.array([[r.get(f, 0.0) for f in FEATURES] for r in rows], dtype=float)
+    """Features (the text score, last, left at 0 and filled by ``with_text``), labels, criteria, groups."""
+    X = np.array([[r[f] for f in CONTEXT_FEATURES] + [0.0] for r in rows], dtype=float)
     y = np.array([ORDER[r["label"]] for r in rows])
     return X, y, [r["criterion"] for r in rows], np.array([r["group"] for r in rows])
 

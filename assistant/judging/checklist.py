@@ -21,6 +21,7 @@ from functools import lru_cache
 from assistant.config.prompting import load_yaml
 from assistant.domain.referentiel import Indicator
 from assistant.judging.base import Candidate
+from assistant.judging.grounding import MIN_SENTENCE, pieces
 from assistant.judging.hints import Hint
 from assistant.judging.signals import MISSING_FR, SIGNAL_KINDS, count_signals
 from assistant.text.french import fold, tokens
@@ -182,24 +183,22 @@ class ChecklistResult:
         return out
 
 
-_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CLOSED = re.compile(r"[.!?;:]$")
 SHORT_LINE = 80  # a line this short, not closed by punctuation, is a table cell or a heading
-MIN_UNIT = 12
 
 
 def reading_units(text: str) -> list[tuple[str, str]]:
     """The sentences of a passage, each with the text its elements are read in: the sentence itself, or,
     for a short line not closed by punctuation (a table cell), that line with the short lines just
     before and after it (its row)."""
-    parts = [p.strip() for p in _SPLIT.split(text) if p.strip()]
+    parts = pieces(text)
 
     def cell(i: int) -> bool:
         return 0 <= i < len(parts) and len(parts[i]) < SHORT_LINE and not _CLOSED.search(parts[i])
 
     out = []
     for i, part in enumerate(parts):
-        if len(part) < MIN_UNIT:
+        if len(part) < MIN_SENTENCE:
             continue
         if cell(i):
             row = [parts[j] for j in (i - 1, i, i + 1) if j == i or cell(j)]
@@ -207,6 +206,12 @@ def reading_units(text: str) -> list[tuple[str, str]]:
         else:
             out.append((part, part))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _passage_tokens(heading: str, text: str) -> frozenset[str]:
+    """A passage's tokens, heading included: computed once, not once per indicator that reads it."""
+    return frozenset(tokens(f"{heading} {text}"))
 
 
 @lru_cache(maxsize=8192)
@@ -225,7 +230,7 @@ def evaluate(
     seen: set[str] = set()
     keys = key_words or topic_words
     for rank, cand in enumerate(candidates):
-        on_subject = bool(set(tokens(f"{cand.chunk.heading or ''} {cand.chunk.text}")) & keys)
+        on_subject = bool(_passage_tokens(cand.chunk.heading or "", cand.chunk.text) & keys)
         for text, context in reading_units(cand.chunk.text):
             key = " ".join(text.split())
             if key in seen:

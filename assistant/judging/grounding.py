@@ -47,8 +47,16 @@ def is_lead_in(sentence: str) -> bool:
     return sentence.rstrip().endswith(":")
 
 
+MIN_SENTENCE = 12  # shorter pieces (a table cell such as « 12 janvier ») are never quoted on their own
+
+
+def pieces(text: str) -> list[str]:
+    """A passage cut at sentence ends and line breaks, short pieces included."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) >= 12]
+    return [s for s in pieces(text) if len(s) >= MIN_SENTENCE]
 
 
 def select_quotes(

@@ -35,10 +35,9 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-def vector(text: str | list[str], vocabulary: dict[str, int], idf: Sequence[float]) -> dict[int, float]:
-    """Sparse TF-IDF vector (sublinear tf, l2-normalised) over a fixed vocabulary, of a text or of its
-    ``terms``."""
-    counts = Counter(t for t in (terms(text) if isinstance(text, str) else text) if t in vocabulary)
+def vector(text_terms: list[str], vocabulary: dict[str, int], idf: Sequence[float]) -> dict[int, float]:
+    """Sparse TF-IDF vector (sublinear tf, l2-normalised) of a text's ``terms`` over a fixed vocabulary."""
+    counts = Counter(t for t in text_terms if t in vocabulary)
     weights = {vocabulary[t]: (1.0 + math.log(c)) * idf[vocabulary[t]] for t, c in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values()))
     return {i: w / norm for i, w in weights.items()} if norm else {}
