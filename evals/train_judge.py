@@ -7,13 +7,13 @@ the lexical reader's score (``assistant/judging/lexical.py``). The reader is tra
 each training row gets comes from a reader that did not see that row's group (cross-fitting, 4 grouped
 folds), so the ordinal model learns how far to trust it on text it has not read.
 Honest figures, all on the dev split (the held-out split is never read here):
-- grouped cross-validation: one fold per document group (a minimal pair stays together); inside each
-  training fold, the reader is refitted, cross-fitted, and the decision shifts are chosen by an inner
+- grouped cross-validation: 10 folds of whole document groups (a minimal pair stays together); inside
+  each training fold, the reader is refitted, cross-fitted, and the decision shifts are chosen by an inner
   grouped cross-validation;
 - leave-one-unit-out: each unit judged by a model trained on the five others (a unit the model never
   saw is what a new référentiel looks like); its criteria get no offset;
-- leave-one-batch-out: the drafts were written in three sessions, by different writers from different
-  briefs; each session judged by a model trained on the two others (what new writers look like).
+- leave-one-batch-out: the drafts were written in several sessions, by different writers from different
+  briefs; each session judged by a model trained on the others (what new writers look like).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ ROWS_CACHE = Path(__file__).parent / "results" / "judge_rows.json"
 L2, L2_OFFSET = 2.0, 5.0
 SHIFT_GRID = np.round(np.arange(-0.25, 0.251, 0.05), 2)
 INNER_FOLDS = 4
+CV_FOLDS = 10
 REVIEW_BELOW = 0.5
 FEATURES = (*CONTEXT_FEATURES, TEXT_FEATURE)
 TEXT_C, TEXT_FOLDS = 1.0, 4
@@ -147,19 +148,23 @@ def report(rows: list[dict], *, verbose: bool = True) -> dict:
     texts = analysed(rows)
     units = np.array([r["unit"] for r in rows])
     batches = np.array([r.get("batch", "") for r in rows])
-    cv_tests = [groups == g for g in sorted(set(groups))]
+    batch_names = sorted(set(batches), key=lambda b: (len(b), b))  # 1, 2, ..., 10
+    cv_tests = folds_of(groups, CV_FOLDS)
     cv = out_of_fold(X, y, crits, groups, cv_tests, texts=texts)
     louo = out_of_fold(X, y, crits, groups, [units == u for u in sorted(set(units))], offsets=False, texts=texts)
-    lobo = out_of_fold(X, y, crits, groups, [batches == b for b in sorted(set(batches))], texts=texts)
+    lobo = out_of_fold(X, y, crits, groups, [batches == b for b in batch_names], texts=texts)
     out = {"cv": scores(y, cv), "louo": scores(y, louo), "lobo": scores(y, lobo),
            "cv_by_unit": {u: scores(y[units == u], cv[units == u]) for u in sorted(set(units))},
-           "louo_by_unit": {u: scores(y[units == u], louo[units == u]) for u in sorted(set(units))}}
+           "louo_by_unit": {u: scores(y[units == u], louo[units == u]) for u in sorted(set(units))},
+           "lobo_by_batch": {b: scores(y[batches == b], lobo[batches == b]) for b in batch_names}}
     if verbose:
         print(f"dev: {len(rows)} labelled indicators from {len(set(r['doc'] for r in rows))} documents "
               f"({len(set(groups))} groups); labels not/partial/evidenced = {np.bincount(y, minlength=3).tolist()}")
-        print(line("grouped CV (leave-one-group-out)", out["cv"]))
+        print(line(f"grouped CV ({CV_FOLDS} folds)", out["cv"]))
         print(line("leave-one-unit-out", out["louo"]))
         print(line("leave-one-batch-out (new writers)", out["lobo"]))
+        for b in batch_names:
+            print(line(f"  batch {b} unseen (LOBO)", out["lobo_by_batch"][b]))
         for u in sorted(set(units)):
             print(line(f"  unit {u} CV", out["cv_by_unit"][u]))
             print(line(f"  unit {u} unseen (LOUO)", out["louo_by_unit"][u]))
