@@ -12,6 +12,11 @@ from assistant.records.agreement import weighted_kappa
 ORDER = VERDICT_RANK  # 0 not evidenced, 1 partial, 2 evidenced
 
 
+def batch_order(batch: str) -> tuple[int, str]:
+    """Sort key of writing batches: 1, 2, ..., 10 (not 1, 10, 2)."""
+    return (len(batch), batch)
+
+
 def scores(gold: Sequence[int], pred: Sequence[int]) -> dict:
     """``gold``/``pred`` in 0 (not evidenced), 1 (partial), 2 (evidenced).
 

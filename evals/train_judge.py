@@ -30,7 +30,7 @@ import numpy as np
 from assistant.judging import lexical, ordinal
 from assistant.judging.features import FEATURES as CONTEXT_FEATURES
 from assistant.judging.offline import TEXT_FEATURE, drops_a_level
-from evals.metrics import ORDER, line, scores
+from evals.metrics import ORDER, batch_order, line, scores
 
 MODEL_PATH = Path(__file__).parents[1] / "assistant" / "data" / "judge_model.json"
 ROWS_CACHE = Path(__file__).parent / "results" / "judge_rows.json"
@@ -148,7 +148,7 @@ def report(rows: list[dict], *, verbose: bool = True) -> dict:
     texts = analysed(rows)
     units = np.array([r["unit"] for r in rows])
     batches = np.array([r.get("batch", "") for r in rows])
-    batch_names = sorted(set(batches), key=lambda b: (len(b), b))  # 1, 2, ..., 10
+    batch_names = sorted(set(batches), key=batch_order)
     cv_tests = folds_of(groups, CV_FOLDS)
     cv = out_of_fold(X, y, crits, groups, cv_tests, texts=texts)
     louo = out_of_fold(X, y, crits, groups, [units == u for u in sorted(set(units))], offsets=False, texts=texts)

@@ -19,7 +19,7 @@ from assistant.judging.signals import count_signals
 from assistant.records.agreement import weighted_kappa
 from assistant.text.french import tokens
 from assistant.text.retrieval import BM25, rrf
-from evals.metrics import scores
+from evals.metrics import batch_order, scores
 
 
 def chunk(text: str, page: int = 1, n: int = 0) -> Chunk:
@@ -317,3 +317,7 @@ def test_only_the_sentence_addressed_to_the_assessor_is_cut_from_its_paragraph()
     assert cut == ("Notre budget est de 12 000 € réparti en trois postes. Les trois devis comparés sont joints "
                    "en annexe.")
     assert without_instructions(doc, []) is doc
+
+
+def test_writing_batches_sort_as_numbers():
+    assert sorted(["10", "2", "1", "9", "3"], key=batch_order) == ["1", "2", "3", "9", "10"]
